@@ -3,14 +3,18 @@
 #define FERRY_OCI_SPEC_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
-/* The default config.json runc writes (rootless: user namespace with the
- * caller's uid/gid mapped to 0, no network namespace, no cgroup resources). */
+/* The default config.json runc writes, byte for byte (tab-indented, no final
+ * newline; rootless: user namespace with uid/gid (runc uses the effective
+ * ids) mapped to 0, no network namespace, no cgroup resources). Like runc, a
+ * cgroup namespace is added only when /sys/fs/cgroup is cgroup2. */
 char *oci_spec_default(bool rootless, uid_t uid, gid_t gid);
 
-/* The runtime-spec features document describing this build. */
+/* The runtime-spec features document describing this build, indented by four
+ * spaces like `runc features`, without the final newline runc prints. */
 char *oci_features_json(void);
 
 #endif

@@ -43,12 +43,14 @@ void oci_state_freep(struct oci_state **s);
 
 /* The public OCI state document (what `ferry state` prints and hooks read on
  * stdin): ociVersion, id, pid, status, bundle, rootfs, created, owner and
- * annotations when there are any. The pid is left out when status is
- * "stopped". Returns a malloc'd, NUL-terminated string. */
+ * annotations when there are any, in runc's order. Like runc, the pid is 0
+ * when status is "stopped". pretty: indented by two spaces, as `runc state`
+ * prints it. No trailing newline. Returns a malloc'd, NUL-terminated string. */
 char *oci_state_public_json(const struct oci_state *s, const char *status,
 			    bool pretty);
 
-/* Current time in the form `created` uses. */
+/* Current time in the form `created` uses: UTC, RFC 3339 with nanoseconds
+ * as Go's time.Time marshals it (trailing zeros of the fraction dropped). */
 char *oci_state_now(void);
 
 #endif

@@ -23,7 +23,10 @@ struct rt_cgroup {
 	size_t n;
 	char **names; /* hierarchy: "memory", "cpu,cpuacct", "name=systemd", "unified" */
 	char **paths; /* absolute directory, e.g. /sys/fs/cgroup/memory/ferry/ID */
-	char *rel;    /* path relative to the hierarchy roots, e.g. "/ferry/ID" */
+	char *rel;    /* path relative to the hierarchy roots, e.g. "/ferry/ID";
+		       * for a relative cgroupsPath when ferry's own cgroup
+		       * differs between hierarchies: that relative path, with
+		       * no leading '/' */
 };
 
 int rt_cgroup_detect(enum rt_cgroup_layout *out, struct rt_err **err);
@@ -86,11 +89,19 @@ int rt_cgroup_stats(const struct rt_cgroup *cg, struct rt_cgroup_stats *st,
 		    struct rt_err **err);
 void rt_cgroup_stats_free(struct rt_cgroup_stats *st);
 
-/* An fd that becomes readable on an OOM event in the container's memory
- * cgroup (v1: eventfd on memory.oom_control; v2: inotify on memory.events). */
+/* An fd that becomes readable (POLLIN) on an OOM event in the container's
+ * memory cgroup. v1: an eventfd registered on memory.oom_control; read 8
+ * bytes to reset it; it also fires once when the cgroup is removed. v2: an
+ * inotify fd (non-blocking) watching memory.events; drain it, then re-read
+ * the oom / oom_kill counts (rt_cgroup_stats) to see whether an OOM really
+ * happened, since any change of memory.events wakes it. */
 int rt_cgroup_oom_fd(const struct rt_cgroup *cg, struct rt_err **err);
-/* An fd that becomes readable when the cgroup empties (unified
- * cgroup.events "populated 0"), or -1 with *err set when not available. */
+/* The unified cgroup.events file, opened read-only, or -1 with *err set when
+ * there is no cgroup2 hierarchy. Such a file always polls readable: the
+ * kernel reports each change with POLLPRI (plus POLLERR). The caller reads
+ * it once right away (pread at offset 0; the cgroup may already be empty),
+ * then polls for POLLPRI and re-reads "populated N" after every wake-up;
+ * "populated 0" means the cgroup and its descendants are empty. */
 int rt_cgroup_empty_fd(const struct rt_cgroup *cg, struct rt_err **err);
 
 /* Rebuild a handle from what state.json stored (names/paths/rel). */

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>
@@ -60,6 +59,14 @@ void *xrealloc(void *p, size_t n)
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
 	if (p == NULL)
 		abort();
 	return p;

@@ -11,8 +11,9 @@ static int tap_n, tap_failed;
 
 #define TAP_OK(cond, ...)                                                      \
 	do {                                                                   \
+		int _tap_ok = !!(cond);                                        \
 		tap_n++;                                                       \
-		if (cond) {                                                    \
+		if (_tap_ok) {                                                    \
 			printf("ok %d - ", tap_n);                             \
 		} else {                                                       \
 			tap_failed++;                                          \
@@ -20,7 +21,7 @@ static int tap_n, tap_failed;
 		}                                                              \
 		printf(__VA_ARGS__);                                           \
 		printf("\n");                                                  \
-		if (!(cond))                                                   \
+		if (!_tap_ok)                                                  \
 			printf("#   failed: %s (%s:%d)\n", #cond, __FILE__,    \
 			       __LINE__);                                      \
 		fflush(stdout);                                                \

@@ -1,0 +1,19 @@
+#include "cmd.h"
+#include "container.h"
+
+static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc,
+	       char **argv, struct rt_err **err)
+{
+	const char *id;
+	int r = rt_cmd_id_only(self, argc, argv, &id, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	return rt_container_start(ctx, id, err);
+}
+
+const struct rt_cmd rt_cmd_start = {
+	.name = "start",
+	.summary = "run the user process of a created container",
+	.usage = "<container-id>",
+	.run = run,
+};

@@ -1,0 +1,190 @@
+/* events: runc's stats records, plus "oom" and "exit" notifications taken
+ * from the kernel (an OOM eventfd / memory.events, and a pidfd of the init)
+ * rather than from polling. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "container.h"
+#include "util.h"
+
+static void key(yajl_gen g, const char *k)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+}
+
+static void kv_u64(yajl_gen g, const char *k, uint64_t v)
+{
+	key(g, k);
+	yajl_gen_integer(g, (long long)v);
+}
+
+static void gen_cpu(yajl_gen g, const struct rt_cgroup_stats *s)
+{
+	key(g, "cpu");
+	yajl_gen_map_open(g);
+	key(g, "usage");
+	yajl_gen_map_open(g);
+	kv_u64(g, "total", s->cpu_total_ns);
+	key(g, "percpu");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < s->n_cpus; i++)
+		yajl_gen_integer(g, (long long)s->cpu_percpu_ns[i]);
+	yajl_gen_array_close(g);
+	kv_u64(g, "kernel", s->cpu_kernel_ns);
+	kv_u64(g, "user", s->cpu_user_ns);
+	yajl_gen_map_close(g);
+	key(g, "throttling");
+	yajl_gen_map_open(g);
+	kv_u64(g, "periods", s->cpu_total_periods);
+	kv_u64(g, "throttledPeriods", s->cpu_throttled_periods);
+	kv_u64(g, "throttledTime", s->cpu_throttled_ns);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
+static void gen_memory(yajl_gen g, const struct rt_cgroup_stats *s)
+{
+	key(g, "memory");
+	yajl_gen_map_open(g);
+	kv_u64(g, "cache", s->mem_cache);
+	key(g, "usage");
+	yajl_gen_map_open(g);
+	kv_u64(g, "limit", s->mem_limit);
+	kv_u64(g, "usage", s->mem_usage);
+	kv_u64(g, "max", s->mem_max_usage);
+	kv_u64(g, "failcnt", s->mem_failcnt);
+	yajl_gen_map_close(g);
+	key(g, "swap");
+	yajl_gen_map_open(g);
+	kv_u64(g, "limit", s->swap_limit);
+	kv_u64(g, "usage", s->swap_usage);
+	yajl_gen_map_close(g);
+	key(g, "raw");
+	yajl_gen_map_open(g);
+	kv_u64(g, "cache", s->mem_cache);
+	kv_u64(g, "rss", s->mem_rss);
+	kv_u64(g, "oom_kill", s->oom_kills);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
+static void emit(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen_get_buf(g, &buf, &len);
+	fwrite(buf, 1, len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	yajl_gen_free(g);
+}
+
+static yajl_gen event_open(const char *type, const char *id)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen_map_open(g);
+	key(g, "type");
+	key(g, type);
+	key(g, "id");
+	key(g, id);
+	return g;
+}
+
+static void print_simple(const char *type, const char *id)
+{
+	yajl_gen g = event_open(type, id);
+	yajl_gen_map_close(g);
+	emit(g);
+}
+
+static int print_stats(const struct rt_container *c, struct rt_err **err)
+{
+	struct rt_cgroup_stats s = { 0 };
+	if (rt_cgroup_stats(c->cgroup, &s, err) < 0)
+		return -1;
+	yajl_gen g = event_open("stats", c->id);
+	key(g, "data");
+	yajl_gen_map_open(g);
+	gen_cpu(g, &s);
+	gen_memory(g, &s);
+	key(g, "pids");
+	yajl_gen_map_open(g);
+	kv_u64(g, "current", s.pids_current);
+	kv_u64(g, "limit", s.pids_limit);
+	yajl_gen_map_close(g);
+	key(g, "blkio");
+	yajl_gen_map_open(g);
+	yajl_gen_map_close(g);
+	key(g, "hugetlb");
+	yajl_gen_map_open(g);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	emit(g);
+	rt_cgroup_stats_free(&s);
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void drain_fd(int fd)
+{
+	char buf[256];
+	if (read(fd, buf, sizeof(buf)) < 0 && errno != EAGAIN)
+		return;
+}
+
+static int stream(const struct rt_container *c, unsigned interval_ms,
+		  struct rt_err **err)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, c->state->pid, 0);
+	struct rt_err *e = NULL;
+	cleanup_close int oom = rt_cgroup_oom_fd(c->cgroup, &e);
+	rt_err_free(e); /* no memory controller: no oom events */
+	struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN },
+			       { .fd = oom, .events = POLLIN } };
+	long long next = now_ms();
+	for (;;) {
+		if (now_ms() >= next) {
+			if (print_stats(c, err) < 0)
+				return -1;
+			next = now_ms() + interval_ms;
+		}
+		int wait = (int)(next - now_ms());
+		if (poll(p, 2, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
+			return rt_err_set(err, errno, "poll");
+		if (p[1].revents & POLLIN) {
+			drain_fd(oom);
+			print_simple("oom", c->id);
+		}
+		if (pidfd < 0 || (p[0].revents & POLLIN) ||
+		    !rt_proc_alive(c->state->pid, c->state->pid_start_time)) {
+			print_simple("exit", c->id);
+			return 0;
+		}
+	}
+}
+
+int rt_container_events(const struct rt_context *ctx, const char *id, bool once,
+			unsigned interval_ms, struct rt_err **err)
+{
+	cleanup_container struct rt_container *c = NULL;
+	if (rt_container_open(ctx, id, false, &c, err) < 0)
+		return -1;
+	if (strcmp(rt_container_status(c), "stopped") == 0)
+		return rt_err_set(err, 0, "container with id %s is not running", id);
+	if (once)
+		return print_stats(c, err);
+	return stream(c, interval_ms ? interval_ms : 5000, err);
+}

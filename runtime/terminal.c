@@ -1,0 +1,108 @@
+#include "terminal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int rt_pty_open(int *master, int *slave, unsigned rows, unsigned cols,
+		struct rt_err **err)
+{
+	cleanup_close int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return rt_err_set(err, errno, "open '/dev/ptmx'");
+	int unlock = 0;
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+		return rt_err_set(err, errno, "unlock the pty");
+	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (s < 0)
+		return rt_err_set(err, errno, "open the pty slave");
+	if (rows || cols) {
+		struct winsize ws = { .ws_row = (unsigned short)rows,
+				      .ws_col = (unsigned short)cols };
+		ioctl(s, TIOCSWINSZ, &ws);
+	}
+	*master = steal_fd(&m);
+	*slave = s;
+	return 0;
+}
+
+int rt_pty_become_console(int slave, struct rt_err **err)
+{
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return rt_err_set(err, errno, "make the pty the controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return rt_err_set(err, errno, "dup the pty to fd %d", fd);
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
+int rt_send_fd(int sock, int fd, const char *name, struct rt_err **err)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		return rt_err_set(err, errno, "send the pty master to the console socket");
+	return 0;
+}
+
+int rt_recv_fd(int sock, int *fd, struct rt_err **err)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char name[4096];
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t r;
+	do
+		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return rt_err_set(err, errno, "receive the pty master");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+		return rt_err_set(err, EPROTO, "receive the pty master: no fd in message");
+	memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+int rt_console_socket_connect(const char *path, struct rt_err **err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return rt_err_set(err, ENAMETOOLONG, "console socket '%s'", path);
+	strcpy(addr.sun_path, path);
+	cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return rt_err_set(err, errno, "socket");
+	if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return rt_err_set(err, errno, "connect to console socket '%s'", path);
+	return steal_fd(&s);
+}
+
+void rt_pty_copy_winsize(int from, int to)
+{
+	struct winsize ws;
+	if (ioctl(from, TIOCGWINSZ, &ws) == 0)
+		ioctl(to, TIOCSWINSZ, &ws);
+}
