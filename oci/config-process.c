@@ -136,8 +136,11 @@ static int parse_user(const struct jpath *p, yajl_val v, struct oci_user *u,
 	return 0;
 }
 
+/* Names this build does not know are not granted and are kept for the
+ * runtime to warn about, as runc does: a profile written for a newer
+ * kernel still runs, with fewer privileges, never more. */
 static int parse_cap_set(const struct jpath *p, yajl_val v, uint64_t *set,
-			 struct rt_err **err)
+			 char ***unknown, struct rt_err **err)
 {
 	size_t n;
 	if (oci_jarr(p, v, &n, err) < 0)
@@ -148,10 +151,9 @@ static int parse_cap_set(const struct jpath *p, yajl_val v, uint64_t *set,
 			return oci_jp_err(err, JP_IDX(p, i), "must be a string");
 		int cap = oci_cap_from_name(e->u.string);
 		if (cap < 0)
-			return oci_jp_err(err, JP_IDX(p, i),
-					  "unknown capability \"%s\"",
-					  e->u.string);
-		*set |= 1ULL << cap;
+			rt_strv_push(unknown, e->u.string);
+		else
+			*set |= 1ULL << cap;
 	}
 	return 0;
 }
@@ -172,7 +174,7 @@ static int parse_caps(const struct jpath *p, yajl_val v, struct oci_caps *c,
 	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
 		yajl_val s = oci_jget(v, sets[i].key);
 		if (s && parse_cap_set(JP_KEY(p, sets[i].key), s, sets[i].set,
-				       err) < 0)
+				       &c->unknown, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -342,6 +344,7 @@ void oci_process_free(struct oci_process *p)
 	rt_strv_free(p->args);
 	rt_strv_free(p->env);
 	free(p->cwd);
+	rt_strv_free(p->caps.unknown);
 	free(p->rlimits);
 	free(p);
 }

@@ -24,6 +24,9 @@ struct oci_user {
 /* Capability sets as bitmasks of CAP_* numbers (1ULL << CAP_X). */
 struct oci_caps {
 	uint64_t bounding, effective, inheritable, permitted, ambient;
+	/* Names not known to ferry (e.g. from a newer kernel): not granted;
+	 * the runtime warns about them, as runc does. */
+	char **unknown;
 };
 
 struct oci_rlimit {

@@ -29,6 +29,11 @@ static void print_json(const struct rt_container_info *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].status, "stopped") == 0)
 			v[i].state->pid = 0;
+		/* runc's list names the owner where its state leaves it empty. */
+		if (*v[i].state->owner == '\0') {
+			free(v[i].state->owner);
+			v[i].state->owner = strdup("root");
+		}
 		char *json = oci_state_public_json(v[i].state, v[i].status, false);
 		printf("%s%s", i ? "," : "", json);
 		free(json);

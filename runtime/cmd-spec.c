@@ -34,7 +34,7 @@ static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc
 	if (rt_cmd_nargs(self, argc, 0, 0, err) < 0)
 		return -1;
 	cleanup_free char *path = xasprintf("%s/config.json", bundle);
-	cleanup_free char *json = oci_spec_default(rootless, getuid(), getgid());
+	cleanup_free char *json = oci_spec_default(rootless, geteuid(), getegid());
 	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == EEXIST)
 		return rt_err_set(err, 0, "File %s exists. Remove it first", path);

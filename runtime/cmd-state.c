@@ -14,7 +14,7 @@ static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc
 	char *json;
 	if (rt_container_state(ctx, id, &json, err) < 0)
 		return -1;
-	printf("%s\n", json);
+	printf("%s", json); /* no newline, like runc */
 	free(json);
 	return 0;
 }

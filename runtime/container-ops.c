@@ -64,6 +64,7 @@ int rt_container_delete(const struct rt_context *ctx, const char *id,
 		return -1;
 	}
 	const char *status = rt_container_status(c);
+	rt_debug("delete %s: status %s%s", id, status, force ? " (forced)" : "");
 	if ((is(status, "running") || is(status, "paused")) && !force)
 		return rt_err_set(err, 0, "cannot delete container %s that is not "
 				  "stopped: %s", id, status);
@@ -138,8 +139,12 @@ int rt_container_pids(const struct rt_context *ctx, const char *id,
 	cleanup_container struct rt_container *c = NULL;
 	if (rt_container_open(ctx, id, false, &c, err) < 0)
 		return -1;
-	if (is(rt_container_status(c), "stopped"))
-		return rt_err_set(err, 0, "container not running");
+	/* runc lists no processes for a stopped container rather than failing. */
+	if (is(rt_container_status(c), "stopped")) {
+		*pids = NULL;
+		*n = 0;
+		return 0;
+	}
 	return rt_cgroup_pids(c->cgroup, pids, n, err);
 }
 

@@ -28,8 +28,13 @@ static int check_config(const struct oci_config *c, bool have_console,
 	if (!rt_ns_wants_new(l, CLONE_NEWNS))
 		return rt_err_set(err, 0, "linux.namespaces: ferry needs a new mount "
 				  "namespace (it never mounts in the host's)");
-	if ((c->hostname || c->domainname) && !rt_ns_wants_new(l, CLONE_NEWUTS))
-		return rt_err_set(err, 0, "hostname: setting it needs a new uts namespace");
+	if ((c->hostname || c->domainname) && !rt_ns_has(l, CLONE_NEWUTS))
+		return rt_err_set(err, 0, "hostname: setting it needs a uts namespace");
+	if (rt_ns_check_sysctls(l, err) < 0)
+		return -1;
+	for (size_t i = 0; c->process->caps.unknown && c->process->caps.unknown[i]; i++)
+		rt_warn("process.capabilities: unknown capability \"%s\" ignored",
+			c->process->caps.unknown[i]);
 	if (rt_ns_wants_new(l, CLONE_NEWUSER) &&
 	    (l->n_uid_mappings == 0 || l->n_gid_mappings == 0))
 		return rt_err_set(err, 0, "linux.uidMappings: a new user namespace "
@@ -42,7 +47,8 @@ static int check_config(const struct oci_config *c, bool have_console,
 
 /* The device rules every container gets after its own, as runc adds them:
  * mknod of anything (the node is useless without rw), and rw on the
- * standard nodes, the pty devices, tun, and every linux.devices entry. */
+ * standard nodes, the pty devices and tun. linux.devices entries get no
+ * rule of their own: the config must allow them (runc's behaviour). */
 static void add_default_device_rules(struct oci_config *c)
 {
 	static const struct oci_device_rule defaults[] = {
@@ -56,17 +62,10 @@ static void add_default_device_rules(struct oci_config *c)
 	struct oci_resources *r = c->linux_.resources;
 	if (r == NULL || r->n_devices == 0)
 		return; /* no rules: the device cgroup allows everything */
-	size_t extra = ARRAY_SIZE(defaults) + c->linux_.n_devices;
+	size_t extra = ARRAY_SIZE(defaults);
 	r->devices = xrealloc(r->devices, (r->n_devices + extra) * sizeof(*r->devices));
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
 		r->devices[r->n_devices++] = defaults[i];
-	for (size_t i = 0; i < c->linux_.n_devices; i++) {
-		const struct oci_device *d = &c->linux_.devices[i];
-		struct oci_device_rule rule = { true, d->type == 'b' ? 'b' : 'c',
-						d->major, d->minor, "rwm" };
-		if (d->type != 'p')
-			r->devices[r->n_devices++] = rule;
-	}
 }
 
 static void fill_state(struct oci_state *s, const struct oci_config *c,
@@ -163,9 +162,12 @@ static int create_in_dir(const struct rt_create_opts *o, const char *dir, int di
 		.no_pivot = o->no_pivot,
 		.no_new_keyring = o->no_new_keyring,
 	};
+	rt_debug("create %s: cgroup %s (%s), bundle %s", o->id, (*cgp)->rel,
+		 rt_cgroup_layout_name((*cgp)->layout), bundle);
 	pid_t pid;
 	if (rt_spawn_init(&sp, &pid, err) < 0)
 		return -1;
+	rt_debug("create %s: init is pid %d, waiting on exec.fifo", o->id, pid);
 	rt_proc_start_time(pid, &state->pid_start_time, NULL);
 	cleanup_free char *state_path = xasprintf("%s/state.json", dir);
 	if (oci_state_write(state_path, state, err) < 0)
@@ -240,6 +242,7 @@ static int release_fifo(struct rt_container *c, struct rt_err **err)
 					  "before start", c->state->pid);
 	}
 	unlinkat(c->dirfd, "exec.fifo", 0);
+	rt_debug("start %s: released pid %d", c->id, c->state->pid);
 	return 0;
 }
 

@@ -40,7 +40,7 @@ static void merge_process(struct oci_process *p, const struct rt_exec_opts *o)
 	rt_strv_free(p->args);
 	p->args = rt_strv_dup(o->args);
 	for (size_t i = 0; o->env && o->env[i]; i++)
-		rt_strv_push(&p->env, o->env[i]);
+		rt_env_set(&p->env, o->env[i]);
 	if (o->cwd) {
 		free(p->cwd);
 		p->cwd = xstrdup(o->cwd);

@@ -69,6 +69,13 @@ static void write_json(const char *level, const char *msg, const char *time)
 	yajl_gen_free(g);
 }
 
+static void write_text(int fd, const char *level, const char *msg, const char *time)
+{
+	char *line = xasprintf("time=\"%s\" level=%s msg=\"%s\"\n", time, level, msg);
+	rt_write_all(fd, line, strlen(line));
+	free(line);
+}
+
 void rt_log(enum rt_log_level level, const char *fmt, ...)
 {
 	if (level == RT_LOG_DEBUG && !sink.debug)
@@ -81,20 +88,16 @@ void rt_log(enum rt_log_level level, const char *fmt, ...)
 	va_end(ap);
 	cleanup_free char *time = timestamp();
 	if (sink.fd >= 0) {
-		if (sink.json) {
+		if (sink.json)
 			write_json(level_name(level), msg, time);
-		} else {
-			char *line = xasprintf("time=\"%s\" level=%s msg=\"%s\"\n",
-					       time, level_name(level), msg);
-			rt_write_all(sink.fd, line, strlen(line));
-			free(line);
-		}
+		else
+			write_text(sink.fd, level_name(level), msg, time);
 	}
-	/* Errors reach the caller's stderr even when a log file is set, as
-	 * runc does; warnings and debug only when there is no log file. */
+	/* Errors reach the caller's stderr plainly even when a log file is
+	 * set, as runc does; other records go to stderr only without one. */
 	if (level == RT_LOG_ERROR)
 		fprintf(stderr, "ferry: %s\n", msg);
 	else if (sink.fd < 0)
-		fprintf(stderr, "ferry: %s: %s\n", level_name(level), msg);
+		write_text(STDERR_FILENO, level_name(level), msg, time);
 	free(msg);
 }

@@ -35,6 +35,7 @@ static void print_help(void)
 	       "COMMANDS:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		printf("   %-10s %s\n", commands[i]->name, commands[i]->summary);
+	printf("   %-10s %s\n", "help", "show the help of ferry or of one command");
 	printf("\nGLOBAL OPTIONS:\n"
 	       "   --root value        state directory (default: " RT_DEFAULT_ROOT ")\n"
 	       "   --log value         log file (default: stderr)\n"
@@ -147,7 +148,15 @@ int main(int argc, char **argv)
 	if (g.version)
 		return print_version(), 0;
 	if (g.help || first >= argc)
-		return print_help(), g.help ? 0 : 1;
+		return print_help(), 0;
+	if (strcmp(argv[first], "help") == 0) {
+		const struct rt_cmd *c = first + 1 < argc ? find_command(argv[first + 1]) : NULL;
+		if (first + 1 < argc && c == NULL) {
+			rt_err_set(&err, 0, "no such command \"%s\"", argv[first + 1]);
+			return fail(err);
+		}
+		return c ? (rt_cmd_help(c), 0) : (print_help(), 0);
+	}
 	if (check_globals(&g, &err) < 0)
 		return fail(err);
 	const struct rt_cmd *cmd = find_command(argv[first]);

@@ -36,6 +36,46 @@ bool rt_ns_wants_new(const struct oci_linux *l, int type)
 	return false;
 }
 
+bool rt_ns_has(const struct oci_linux *l, int type)
+{
+	for (size_t i = 0; i < l->n_namespaces; i++)
+		if (l->namespaces[i].type == type)
+			return true;
+	return false;
+}
+
+static int sysctl_namespace(const char *key)
+{
+	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					   "kernel.sem", "kernel.shmall", "kernel.shmmax",
+					   "kernel.shmmni", "kernel.shm_rmid_forced" };
+	for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)
+		if (strcmp(key, ipc[i]) == 0)
+			return CLONE_NEWIPC;
+	if (rt_has_prefix(key, "fs.mqueue."))
+		return CLONE_NEWIPC;
+	if (rt_has_prefix(key, "net."))
+		return CLONE_NEWNET;
+	if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+		return CLONE_NEWUTS;
+	return 0;
+}
+
+int rt_ns_check_sysctls(const struct oci_linux *l, struct rt_err **err)
+{
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		const char *key = l->sysctl_keys[i];
+		int ns = sysctl_namespace(key);
+		if (ns == 0)
+			return rt_err_set(err, 0, "linux.sysctl[\"%s\"]: not a namespaced "
+					  "kernel parameter: setting it would change the host", key);
+		if (!rt_ns_has(l, ns))
+			return rt_err_set(err, 0, "linux.sysctl[\"%s\"]: needs the container "
+					  "to have its own %s namespace", key, oci_ns_name(ns));
+	}
+	return 0;
+}
+
 bool rt_ns_has_joins(const struct oci_linux *l)
 {
 	for (size_t i = 0; i < l->n_namespaces; i++)

@@ -13,6 +13,12 @@
 unsigned long rt_ns_clone_flags(const struct oci_linux *l);
 bool rt_ns_wants_new(const struct oci_linux *l, int type);
 bool rt_ns_has_joins(const struct oci_linux *l);
+/* The config has a namespace of that type, new or joined. */
+bool rt_ns_has(const struct oci_linux *l, int type);
+
+/* Only namespaced sysctls may be set, and only when the container has the
+ * namespace they belong to (runc's rules). */
+int rt_ns_check_sysctls(const struct oci_linux *l, struct rt_err **err);
 
 /* Open every namespace path to join (in the runtime's view of the host).
  * fds[i] matches l->namespaces[i]; -1 for new namespaces. */

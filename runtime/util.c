@@ -115,6 +115,20 @@ void rt_strv_push(char ***v, const char *s)
 	(*v)[n + 1] = NULL;
 }
 
+void rt_env_set(char ***env, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t n = eq ? (size_t)(eq - kv) + 1 : strlen(kv);
+	for (size_t i = 0; *env && (*env)[i]; i++) {
+		if (strncmp((*env)[i], kv, n) == 0) {
+			free((*env)[i]);
+			(*env)[i] = xstrdup(kv);
+			return;
+		}
+	}
+	rt_strv_push(env, kv);
+}
+
 int rt_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

@@ -51,6 +51,8 @@ size_t rt_strv_len(char *const *v);
 void rt_strv_free(char **v);
 char **rt_strv_dup(char *const *v);
 void rt_strv_push(char ***v, const char *s); /* copies s */
+/* Set NAME=VALUE in an environment vector, replacing an entry of that name. */
+void rt_env_set(char ***env, const char *kv);
 
 /* Whole-file I/O. rt_read_file NUL-terminates the buffer (len excludes it). */
 int rt_read_file(const char *path, char **buf, size_t *len, struct rt_err **err);
