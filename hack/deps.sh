@@ -9,6 +9,7 @@ pkgs=(
 	libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev
 	bats jq busybox-static iproute2 procps util-linux
 	runc crun
+	podman containerd conmon
 )
 
 missing=()
