@@ -16,7 +16,7 @@
 static bool is(const char *status, const char *want) { return strcmp(status, want) == 0; }
 
 /* Remove what is left of a stopped container and run poststop hooks. */
-static int destroy(struct rt_container *c, struct rt_err **err)
+int rt_container_destroy(struct rt_container *c, struct rt_err **err)
 {
 	if (c->cgroup && rt_cgroup_destroy(c->cgroup, err) < 0)
 		return -1;
@@ -70,7 +70,7 @@ int rt_container_delete(const struct rt_context *ctx, const char *id,
 				  "stopped: %s", id, status);
 	if (!is(status, "stopped") && kill_everything(c, err) < 0)
 		return rt_err_wrap(err, "delete %s", id);
-	return destroy(c, err) < 0 ? rt_err_wrap(err, "delete %s", id) : 0;
+	return rt_container_destroy(c, err) < 0 ? rt_err_wrap(err, "delete %s", id) : 0;
 }
 
 static int send_signal(const struct oci_state *s, int sig, struct rt_err **err)

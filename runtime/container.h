@@ -38,6 +38,14 @@ int rt_container_save(const struct rt_container *c, struct rt_err **err);
 int rt_container_config(const struct rt_container *c, struct oci_config **out,
 			struct rt_err **err);
 
+/* Restoring instead of running config.json's process (ferry restore). */
+struct rt_restore_opts {
+	const char *image_path;
+	const char *work_path; /* stats-restore.json goes here (default: image_path) */
+	bool paused;           /* leave the restored container frozen */
+	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+};
+
 struct rt_create_opts {
 	const char *id;
 	const char *bundle; /* NULL: current directory */
@@ -46,6 +54,7 @@ struct rt_create_opts {
 	bool no_pivot, no_new_keyring;
 	int preserve_fds;
 	int console_fd; /* internal: an already connected console socket, or -1 */
+	const struct rt_restore_opts *restore; /* NULL: a normal create */
 };
 
 int rt_container_create(const struct rt_context *ctx,
@@ -56,6 +65,30 @@ int rt_container_start(const struct rt_context *ctx, const char *id,
  * status (128+N for death by signal N), then deletes unless keep. */
 int rt_container_run(const struct rt_context *ctx, const struct rt_create_opts *o,
 		     bool detach, bool keep, int *exit_status, struct rt_err **err);
+/* Rebuild the container from config.json and restore its processes from the
+ * images; like run, waits for it unless detach. */
+int rt_container_restore(const struct rt_context *ctx, const struct rt_create_opts *o,
+			 bool detach, int *exit_status, struct rt_err **err);
+
+struct rt_checkpoint_opts {
+	const char *id;
+	const char *image_path;
+	const char *work_path;   /* stats-dump.json also goes here when set */
+	const char *parent_path; /* a previous pre-dump, for incremental pages */
+	bool leave_running, pre_dump;
+	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+};
+int rt_container_checkpoint(const struct rt_context *ctx,
+			    const struct rt_checkpoint_opts *o, struct rt_err **err);
+
+/* The coordinator's restore into a blank init (checkpoint.c, used by create). */
+int rt_restore_tree(const struct rt_restore_opts *ro, struct rt_cgroup *cg,
+		    pid_t init, int agent_fd, struct rt_err **err);
+
+/* Remove what is left of a stopped container (cgroups, state) and run its
+ * poststop hooks. */
+int rt_container_destroy(struct rt_container *c, struct rt_err **err);
+
 int rt_container_delete(const struct rt_context *ctx, const char *id,
 			bool force, struct rt_err **err);
 int rt_container_kill(const struct rt_context *ctx, const char *id, int sig,

@@ -145,9 +145,12 @@ static int create_in_dir(const struct rt_create_opts *o, const char *dir, int di
 	    rt_cgroup_create(*cgp, c->linux_.resources, err) < 0)
 		return -1;
 	fill_state(state, c, o->id, bundle, rootfs, *cgp);
-	if (mkfifoat(dirfd, "exec.fifo", 0622) < 0)
-		return rt_err_set(err, errno, "mkfifo '%s/exec.fifo'", dir);
-	fchmodat(dirfd, "exec.fifo", 0622, 0); /* umask must not narrow it */
+	state->restored = o->restore != NULL;
+	if (!o->restore) {
+		if (mkfifoat(dirfd, "exec.fifo", 0622) < 0)
+			return rt_err_set(err, errno, "mkfifo '%s/exec.fifo'", dir);
+		fchmodat(dirfd, "exec.fifo", 0622, 0); /* umask must not narrow it */
+	}
 	cleanup_close int fifo_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fifo_dir < 0)
 		return rt_err_set(err, errno, "open '%s'", dir);
@@ -161,13 +164,21 @@ static int create_in_dir(const struct rt_create_opts *o, const char *dir, int di
 		.preserve_fds = o->preserve_fds,
 		.no_pivot = o->no_pivot,
 		.no_new_keyring = o->no_new_keyring,
+		.restore = o->restore != NULL,
+		.agent_fd = -1,
 	};
 	rt_debug("create %s: cgroup %s (%s), bundle %s", o->id, (*cgp)->rel,
 		 rt_cgroup_layout_name((*cgp)->layout), bundle);
 	pid_t pid;
 	if (rt_spawn_init(&sp, &pid, err) < 0)
 		return -1;
-	rt_debug("create %s: init is pid %d, waiting on exec.fifo", o->id, pid);
+	rt_debug("create %s: init is pid %d", o->id, pid);
+	if (o->restore) {
+		int r = rt_restore_tree(o->restore, *cgp, pid, sp.agent_fd, err);
+		close(sp.agent_fd);
+		if (r < 0)
+			return -1;
+	}
 	rt_proc_start_time(pid, &state->pid_start_time, NULL);
 	cleanup_free char *state_path = xasprintf("%s/state.json", dir);
 	if (oci_state_write(state_path, state, err) < 0)
@@ -219,7 +230,7 @@ int rt_container_create(const struct rt_context *ctx,
 		undo_create(state, cg, dir);
 	oci_state_free(state);
 	rt_cgroup_free(cg);
-	return ret < 0 ? rt_err_wrap(err, "create %s", o->id) : 0;
+	return ret < 0 ? rt_err_wrap(err, "%s %s", o->restore ? "restore" : "create", o->id) : 0;
 }
 
 /* Open exec.fifo for reading (which lets the init's blocking open return),

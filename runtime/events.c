@@ -145,6 +145,29 @@ static void drain_fd(int fd)
 		return;
 }
 
+static uint64_t oom_kills(const struct rt_container *c)
+{
+	struct rt_cgroup_stats s = { 0 };
+	struct rt_err *e = NULL;
+	if (rt_cgroup_stats(c->cgroup, &s, &e) < 0)
+		rt_err_free(e);
+	rt_cgroup_stats_free(&s);
+	return s.oom_kills;
+}
+
+/* v1 signals an eventfd once per OOM; v2's inotify on memory.events fires on
+ * any change of the file, so there the kill count decides. */
+static bool oom_happened(const struct rt_container *c, int fd, uint64_t *last)
+{
+	drain_fd(fd);
+	if (c->cgroup->layout != RT_CGROUP_V2)
+		return true;
+	uint64_t now = oom_kills(c);
+	bool more = now > *last;
+	*last = now;
+	return more;
+}
+
 static int stream(const struct rt_container *c, unsigned interval_ms,
 		  struct rt_err **err)
 {
@@ -155,6 +178,7 @@ static int stream(const struct rt_container *c, unsigned interval_ms,
 	struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN },
 			       { .fd = oom, .events = POLLIN } };
 	long long next = now_ms();
+	uint64_t last_ooms = oom_kills(c);
 	for (;;) {
 		if (now_ms() >= next) {
 			if (print_stats(c, err) < 0)
@@ -164,10 +188,8 @@ static int stream(const struct rt_container *c, unsigned interval_ms,
 		int wait = (int)(next - now_ms());
 		if (poll(p, 2, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
 			return rt_err_set(err, errno, "poll");
-		if (p[1].revents & POLLIN) {
-			drain_fd(oom);
+		if ((p[1].revents & POLLIN) && oom_happened(c, oom, &last_ooms))
 			print_simple("oom", c->id);
-		}
 		if (pidfd < 0 || (p[0].revents & POLLIN) ||
 		    !rt_proc_alive(c->state->pid, c->state->pid_start_time)) {
 			print_simple("exit", c->id);

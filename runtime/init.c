@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "coordinator/coordinator.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "oci/hooks.h"
@@ -120,6 +121,8 @@ static int init_setup(struct rt_spawn *sp, char **exe, struct rt_err **err)
 		return -1;
 	if (enter_namespaces(sp, err) < 0 || build_rootfs(sp, err) < 0)
 		return -1;
+	if (sp->restore)
+		return 0; /* the process, its identity and its stdio come from the images */
 	if (setup_console(sp, err) < 0)
 		return -1;
 	if (rt_process_limits(c->process, c->linux_.has_personality,
@@ -186,6 +189,8 @@ _Noreturn void rt_init_main(struct rt_spawn *sp)
 		_exit(1);
 	}
 	rt_sync_send(sp->sync_fd, RT_SYNC_READY, NULL);
+	if (sp->restore)
+		cr_restore_agent(sp->sync_fd);
 	close(sp->sync_fd);
 	run_process(sp, exe, &err);
 	fprintf(stderr, "ferry: container init: %s\n", err->msg);

@@ -31,9 +31,9 @@ static int run_foreground(const struct rt_context *ctx, const struct rt_create_o
 	if (rt_container_open(ctx, o->id, false, &c, err) < 0)
 		return -1;
 	cleanup_close int master = -1;
-	if (c->state->terminal && ours >= 0 && rt_recv_fd(ours, &master, err) < 0)
+	if (!o->restore && c->state->terminal && ours >= 0 && rt_recv_fd(ours, &master, err) < 0)
 		goto fail;
-	if (rt_container_start(ctx, o->id, err) < 0)
+	if (!o->restore && rt_container_start(ctx, o->id, err) < 0)
 		goto fail;
 	if (rt_foreground_wait(c->state->pid, master, exit_status, err) < 0)
 		goto fail;
@@ -64,4 +64,13 @@ int rt_container_run(const struct rt_context *ctx, const struct rt_create_opts *
 		return -1;
 	}
 	return 0;
+}
+
+int rt_container_restore(const struct rt_context *ctx, const struct rt_create_opts *o,
+			 bool detach, int *exit_status, struct rt_err **err)
+{
+	*exit_status = 0;
+	if (!detach)
+		return run_foreground(ctx, o, false, exit_status, err);
+	return rt_container_create(ctx, o, err);
 }

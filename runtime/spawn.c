@@ -179,5 +179,7 @@ int rt_spawn_init(struct rt_spawn *sp, pid_t *pid_out, struct rt_err **err)
 		return -1;
 	}
 	*pid_out = pid;
+	if (sp->restore)
+		sp->agent_fd = steal_fd(&parent_end);
 	return 0;
 }

@@ -40,6 +40,11 @@ struct rt_spawn {
 	int console_fd;   /* connected console socket, or -1 */
 	int preserve_fds; /* keep fds 3 .. 3+n-1 open in the container */
 	bool no_pivot, no_new_keyring;
+	/* restore: after READY the init serves the coordinator (cr_restore_agent)
+	 * instead of waiting for start; rt_spawn_init hands back our end of the
+	 * sync socket in agent_fd. */
+	bool restore;
+	int agent_fd;
 
 	/* set by rt_spawn_init for the init's use */
 	int sync_fd;

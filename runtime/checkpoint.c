@@ -1,0 +1,159 @@
+/* checkpoint and restore at the container level: the runtime's half.
+ * The coordinator (runtime/coordinator/) does the processes; this file
+ * brings the container's freezer, image directory, state and clean-up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "coordinator/coordinator.h"
+#include "log.h"
+#include "util.h"
+
+static int freeze_cgroup(void *arg, bool frozen, struct rt_err **err)
+{
+	return rt_cgroup_freeze(arg, frozen, err);
+}
+
+static struct cr_freezer freezer_of(struct rt_cgroup *cg)
+{
+	/* The unified freezer (v2 or the hybrid mirror cgroup) lets ptrace
+	 * stops be reported while frozen; the v1 freezer does not. */
+	struct cr_freezer f = {
+		.arg = cg,
+		.freeze = freeze_cgroup,
+		.reports_stops = cg->layout != RT_CGROUP_V1,
+	};
+	return f;
+}
+
+static int open_image_dir(const char *path, bool create, struct rt_err **err)
+{
+	if (create && rt_mkdir_p(path, 0700, err) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_err_set(err, errno, "image path '%s'", path);
+	return fd;
+}
+
+static bool dir_is_empty(int dirfd)
+{
+	int fd = dup(dirfd);
+	if (fd < 0)
+		return false;
+	cleanup_closedir DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return false;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			return false;
+	return true;
+}
+
+static int write_stats(const char *dir, const char *name, const struct cr_stats *st,
+		       struct rt_err **err)
+{
+	cleanup_close int fd = open_image_dir(dir, true, err);
+	if (fd < 0)
+		return -1;
+	return cr_stats_write(fd, name, st, err);
+}
+
+static int refuse_unsupported(const struct rt_checkpoint_opts *o, struct rt_err **err)
+{
+	if (o->pre_dump && o->leave_running)
+		return rt_err_set(err, 0, "--pre-dump always leaves the container running; "
+				  "drop --leave-running");
+	return 0;
+}
+
+int rt_container_checkpoint(const struct rt_context *ctx,
+			    const struct rt_checkpoint_opts *o, struct rt_err **err)
+{
+	cleanup_container struct rt_container *c = NULL;
+	if (rt_container_open(ctx, o->id, true, &c, err) < 0 || refuse_unsupported(o, err) < 0)
+		return -1;
+	const char *status = rt_container_status(c);
+	if (strcmp(status, "running") != 0)
+		return rt_err_set(err, 0, "checkpoint %s: container is %s; only a running "
+				  "container can be checkpointed", o->id, status);
+	cleanup_close int dirfd = open_image_dir(o->image_path, true, err);
+	if (dirfd < 0)
+		return rt_err_wrap(err, "checkpoint %s", o->id);
+	if (!dir_is_empty(dirfd))
+		return rt_err_set(err, 0, "checkpoint %s: image path '%s' is not empty",
+				  o->id, o->image_path);
+	cleanup_close int parent = -1;
+	if (o->parent_path) {
+		cleanup_free char *p = o->parent_path[0] == '/' ? xstrdup(o->parent_path)
+			: xasprintf("%s/%s", o->image_path, o->parent_path);
+		if ((parent = open_image_dir(p, false, err)) < 0)
+			return rt_err_wrap(err, "checkpoint %s: --parent-path", o->id);
+	}
+	struct cr_freezer fz = freezer_of(c->cgroup);
+	struct cr_dump_opts d = {
+		.root = c->state->pid,
+		.images_dirfd = dirfd,
+		.freezer = &fz,
+		.leave_running = o->leave_running || o->pre_dump,
+		.pre_dump = o->pre_dump,
+		.parent_dirfd = parent,
+		.tcp_established = o->tcp_established,
+		.ext_unix_sk = o->ext_unix_sk,
+		.shell_job = o->shell_job,
+		.file_locks = o->file_locks,
+	};
+	struct cr_stats st = { 0 };
+	if (cr_dump(&d, &st, err) < 0)
+		return rt_err_wrap(err, "checkpoint %s", o->id);
+	if (cr_stats_write(dirfd, "stats-dump.json", &st, err) < 0 ||
+	    (o->work_path && write_stats(o->work_path, "stats-dump.json", &st, err) < 0))
+		return rt_err_wrap(err, "checkpoint %s", o->id);
+	rt_debug("checkpoint %s: frozen %llu us, %llu pages written", o->id,
+		 (unsigned long long)st.frozen_time_us, (unsigned long long)st.pages_written);
+	if (d.leave_running)
+		return 0;
+	/* The coordinator killed the tree: the container is gone, as with runc. */
+	if (rt_proc_wait_gone(c->state->pid, c->state->pid_start_time, 10000) < 0)
+		return rt_err_set(err, 0, "checkpoint %s: pid %d did not exit", o->id,
+				  c->state->pid);
+	return rt_container_destroy(c, err) < 0 ? rt_err_wrap(err, "checkpoint %s", o->id) : 0;
+}
+
+/* Called by create once the blank init is in its namespaces and cgroups. */
+int rt_restore_tree(const struct rt_restore_opts *ro, struct rt_cgroup *cg,
+		    pid_t init, int agent_fd, struct rt_err **err)
+{
+	cleanup_close int dirfd = open_image_dir(ro->image_path, false, err);
+	if (dirfd < 0)
+		return -1;
+	struct cr_freezer fz = freezer_of(cg);
+	struct cr_restore_opts r = {
+		.images_dirfd = dirfd,
+		.agent_pid = init,
+		.agent_fd = agent_fd,
+		.stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
+		.freezer = &fz,
+		.paused = ro->paused,
+		.tcp_established = ro->tcp_established,
+		.shell_job = ro->shell_job,
+		.file_locks = ro->file_locks,
+	};
+	struct cr_stats st = { 0 };
+	if (cr_restore(&r, &st, err) < 0)
+		return -1;
+	struct rt_err *e = NULL;
+	/* Images stay untouched: the stats go to the work path when given. */
+	if (write_stats(ro->work_path ? ro->work_path : ro->image_path,
+			"stats-restore.json", &st, &e) < 0) {
+		rt_warn("restore: %s", e->msg);
+		rt_err_free(e);
+	}
+	return 0;
+}

@@ -1,0 +1,150 @@
+/* The checkpoint/restore coordinator: the one header the rest of the tree
+ * includes. It knows nothing about OCI. So far it holds the task-tree walk
+ * (pstree.c); dump and restore build on it. */
+#ifndef FERRY_COORDINATOR_H
+#define FERRY_COORDINATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Setting this to 1 makes ferry (`ferry check`, and the coordinator when it
+ * walks a container) build process trees from /proc/<pid>/stat's PPid field
+ * even when the children file exists, so the fallback path can be tested on
+ * any kernel. The caller reads it; the library takes a bool. */
+#define CR_ENV_FORCE_PPID_WALK "FERRY_FORCE_PPID_WALK"
+
+/* ---- task tree (pstree.c) ---- */
+
+/* One process of the tree. */
+struct cr_task {
+	pid_t pid;    /* thread-group id */
+	pid_t ppid;   /* parent's pid; for the root, whatever its parent is */
+	size_t n_tids;
+	pid_t *tids;  /* every thread, ascending; the leader (tid == pid) included */
+};
+
+/* How a tree was collected. */
+enum cr_pstree_walk {
+	CR_WALK_CHILDREN, /* /proc/PID/task/TID/children of every thread */
+	CR_WALK_PPID,     /* one pass over /proc: the PPid of every process */
+};
+
+/* A snapshot of a process tree: tasks[0] is the root and every parent comes
+ * before its children (depth-first, children in ascending pid order). It is
+ * exact only if the tree cannot change while it is read: the coordinator
+ * freezes the cgroup first and walks again until two walks agree
+ * (cr_pstree_equal). */
+struct cr_pstree {
+	size_t n;
+	struct cr_task *tasks;
+	enum cr_pstree_walk walk;
+};
+
+/* Is /proc/self/task/TID/children there (CONFIG_PROC_CHILDREN)? */
+bool cr_children_file_available(void);
+
+/* Collect root and all its descendants with their threads. Uses the
+ * children files when they exist and force_ppid_walk is false, the PPid
+ * scan of /proc otherwise. A process that exits during the walk is left out;
+ * root itself must exist (ESRCH otherwise). */
+int cr_pstree_collect(pid_t root, bool force_ppid_walk, struct cr_pstree **out,
+		      struct rt_err **err);
+
+/* The task with that pid, or NULL. */
+const struct cr_task *cr_pstree_find(const struct cr_pstree *t, pid_t pid);
+
+/* Same processes with the same parents and the same threads (the walk kind
+ * is not compared). */
+bool cr_pstree_equal(const struct cr_pstree *a, const struct cr_pstree *b);
+
+/* Number of threads over all processes. */
+size_t cr_pstree_nr_threads(const struct cr_pstree *t);
+
+const char *cr_pstree_walk_name(enum cr_pstree_walk w);
+
+void cr_pstree_free(struct cr_pstree *t);
+void cr_pstree_freep(struct cr_pstree **t);
+#define cleanup_pstree __attribute__((cleanup(cr_pstree_freep)))
+
+/* ---- checkpoint and restore (dump.c, restore.c) ----
+ *
+ * The coordinator knows nothing about OCI: the runtime hands it a task tree
+ * root, a freezer, an image directory, and for restore a blank task ready to
+ * become the tree's root.
+ *
+ * Restore works in two phases per task:
+ * 1. Preparation, natively: every task starts as a copy of the runtime's
+ *    container init running cr_restore_agent(), a small command loop on a
+ *    unix socket. The coordinator tells each agent to create its children
+ *    with their dumped pids (clone3 set_tid; children run the agent too), to
+ *    take its session and process group, and to install the fds it sends
+ *    (SCM_RIGHTS) at their dumped numbers. Shared objects (pipes, files,
+ *    sockets) are created once by the coordinator and sent to every task that
+ *    had them.
+ * 2. Morphing, by ptrace syscall injection (KERNEL-NOTES.md "Restoring a
+ *    task"): the agent stops, the coordinator replaces its memory map,
+ *    registers, signal state and identity with the dumped ones, re-creates
+ *    its threads, and detaches everything at once while the cgroup is frozen.
+ * Any failure kills every task of the restore. */
+
+/* How to freeze the tasks: the runtime passes its cgroup freezer. */
+struct cr_freezer {
+	void *arg;
+	int (*freeze)(void *arg, bool frozen, struct rt_err **err);
+	/* Frozen tasks report ptrace stops (cgroup v2 freezer). With the v1
+	 * freezer the coordinator must thaw after seizing (KERNEL-NOTES). */
+	bool reports_stops;
+};
+
+struct cr_stats {
+	uint64_t freezing_time_us; /* freeze request until the cgroup is frozen */
+	uint64_t frozen_time_us;   /* frozen until released (or killed) */
+	uint64_t memdump_time_us;  /* reading memory */
+	uint64_t memwrite_time_us; /* writing page files */
+	uint64_t pages_scanned, pages_written;
+	uint64_t restore_time_us, pages_restored;
+};
+
+struct cr_dump_opts {
+	pid_t root;           /* the tree's root, in the caller's pid namespace */
+	int images_dirfd;     /* an empty directory */
+	const struct cr_freezer *freezer;
+	bool leave_running;   /* detach and thaw instead of killing the tree */
+	bool pre_dump;        /* memory only; the tasks keep running */
+	int parent_dirfd;     /* -1, or a previous (pre-)dump: write only pages changed since */
+	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+};
+
+/* Checkpoint the tree. On failure every task is released (thawed, detached)
+ * exactly as it was and nothing it owns has changed; the error names the
+ * pid and the resource (fd, mapping) that could not be checkpointed. */
+int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **err);
+
+struct cr_restore_opts {
+	int images_dirfd;
+	pid_t agent_pid;   /* the blank root task, running cr_restore_agent() */
+	int agent_fd;      /* our end of its command socket */
+	/* The restore caller's stdio, installed where the dumped tree had the
+	 * container's stdio (fds inherited from the runtime at create). */
+	int stdio[3];
+	const struct cr_freezer *freezer;
+	bool paused;       /* release into a frozen cgroup */
+	bool tcp_established, shell_job, file_locks;
+};
+
+int cr_restore(const struct cr_restore_opts *o, struct cr_stats *st,
+	       struct rt_err **err);
+
+/* Runs in the runtime's container init (and every task it creates) instead
+ * of execve; serves the coordinator on sock until morphed. Never returns. */
+_Noreturn void cr_restore_agent(int sock);
+
+/* Write stats as JSON ("stats-dump.json" / "stats-restore.json"). */
+int cr_stats_write(int dirfd, const char *name, const struct cr_stats *st,
+		   struct rt_err **err);
+
+#endif

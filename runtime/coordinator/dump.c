@@ -1,0 +1,199 @@
+/* Checkpoint orchestration: freeze -> seize the tree -> per task, every
+ * resource of the table -> inventory -> kill or release. Any error releases
+ * every task exactly as it was. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "coordinator/internal.h"
+#include "util.h"
+
+/* Order matters only for reading: mm last, it reads the final layout. */
+static const struct cr_resource *const dump_table[] = {
+	&cr_res_threads, &cr_res_signals, &cr_res_misc, &cr_res_files, &cr_res_mm,
+};
+
+static int parse_stat_ids(struct cr_dtask *t, struct rt_err **err)
+{
+	cleanup_free char *stat = NULL;
+	if (cr_proc_read(t->pid, "stat", &stat, err) < 0)
+		return -1;
+	const char *p = strrchr(stat, ')');
+	char state;
+	int ppid, pgid, sid;
+	if (p == NULL || sscanf(p + 2, "%c %d %d %d", &state, &ppid, &pgid, &sid) != 4)
+		return rt_err_set(err, 0, "pid %d: unreadable /proc/%d/stat", t->pid, t->pid);
+	t->pgid = pgid;
+	t->sid = sid;
+	t->zombie = state == 'Z';
+	if (t->zombie) {
+		/* field 52, the 50th after the state */
+		const char *f = p + 2;
+		for (int i = 0; i < 49 && f; i++)
+			f = strchr(f + 1, ' ');
+		t->exit_code = f ? atoi(f + 1) : 0;
+	}
+	return 0;
+}
+
+int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
+		struct rt_err **err)
+{
+	if (i == 0) {
+		*j = t->inj;
+		return 0;
+	}
+	t->thr[i].injected = true;
+	return cr_inj_init(j, t->thr[i].tid, t->gadget, err);
+}
+
+/* Registers and mask of every thread; block all signals so injected
+ * syscalls deliver none; map our scratch page. */
+static int prepare_task(struct cr_dump_ctx *c, struct cr_dtask *t,
+			struct rt_err **err)
+{
+	for (size_t i = 0; i < t->n_thr; i++) {
+		struct cr_dthread *th = &t->thr[i];
+		th->xstate = xmalloc(CR_XSTATE_MAX);
+		if (cr_getregs(th->tid, &th->regs, err) < 0 ||
+		    cr_get_xstate(th->tid, th->xstate, &th->xlen, err) < 0 ||
+		    cr_get_sigmask(th->tid, &th->sigmask, err) < 0)
+			return -1;
+		if (cr_set_sigmask(th->tid, ~0ull, err) < 0)
+			return -1;
+		th->mask_blocked = true;
+	}
+	unsigned long vdso;
+	uint8_t insn[2];
+	if (cr_task_vdso(t->pid, &vdso, err) < 0)
+		return -1;
+	t->gadget = vdso + c->vdso.gadget_off;
+	if (cr_mem_read(t->pid, t->gadget, insn, 2, err) < 0)
+		return -1;
+	if (insn[0] != 0x0f || insn[1] != 0x05)
+		return rt_err_set(err, 0, "pid %d: its vDSO differs from ours", t->pid);
+	if (cr_inj_init(&t->inj, t->pid, t->gadget, err) < 0)
+		return -1;
+	t->thr[0].injected = true;
+	long addr;
+	if (cr_inj_ok(&t->inj, "map a scratch page", SYS_mmap, 0, CR_SCRATCH_SIZE,
+		      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0,
+		      &addr, err) < 0)
+		return -1;
+	t->scratch = (unsigned long)addr;
+	return 0;
+}
+
+static int build_tasks(struct cr_dump_ctx *c, const struct cr_pstree *tree,
+		       struct rt_err **err)
+{
+	c->tasks = xcalloc(tree->n, sizeof(*c->tasks));
+	c->n = tree->n;
+	for (size_t i = 0; i < tree->n; i++) {
+		struct cr_dtask *t = &c->tasks[i];
+		const struct cr_task *k = &tree->tasks[i];
+		t->pid = k->pid;
+		t->ppid = k->ppid;
+		t->n_thr = k->n_tids;
+		t->thr = xcalloc(k->n_tids, sizeof(*t->thr));
+		/* leader first */
+		t->thr[0].tid = k->pid;
+		for (size_t j = 0, w = 1; j < k->n_tids; j++)
+			if (k->tids[j] != k->pid && w < k->n_tids)
+				t->thr[w++].tid = k->tids[j];
+		if (parse_stat_ids(t, err) < 0)
+			return -1;
+		if (!t->zombie && prepare_task(c, t, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int write_pstree(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	struct cr_img *img = NULL;
+	if (cr_img_create(c->o->images_dirfd, "pstree.img", CR_IMG_PSTREE, &img, err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cr_dtask *t = &c->tasks[i];
+		struct cr_rec r;
+		cr_rec_init(&r, CR_R_TASK);
+		cr_put_u32(&r, (uint32_t)t->pid);
+		cr_put_u32(&r, (uint32_t)t->ppid);
+		cr_put_u32(&r, (uint32_t)t->pgid);
+		cr_put_u32(&r, (uint32_t)t->sid);
+		cr_put_u8(&r, t->zombie);
+		cr_put_u32(&r, (uint32_t)t->exit_code);
+		cr_put_u32(&r, (uint32_t)t->n_thr);
+		for (size_t k = 0; k < t->n_thr; k++)
+			cr_put_u32(&r, (uint32_t)t->thr[k].tid);
+		int ret = cr_img_write(img, &r, err);
+		cr_rec_free(&r);
+		if (ret < 0) {
+			cr_img_abort(img);
+			return -1;
+		}
+	}
+	return cr_img_close(img, err);
+}
+
+static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_dtask *t = &c->tasks[i];
+		if (t->zombie)
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(dump_table); k++)
+			if (dump_table[k]->dump(c, t, err) < 0)
+				return rt_err_wrap(err, "dump %s of pid %d",
+						   dump_table[k]->name, t->pid);
+	}
+	return 0;
+}
+
+static void free_ctx(struct cr_dump_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		for (size_t k = 0; k < c->tasks[i].n_thr; k++)
+			free(c->tasks[i].thr[k].xstate);
+		free(c->tasks[i].thr);
+	}
+	free(c->tasks);
+	cr_files_dump_free(c);
+	cr_mm_dump_free(c);
+	free(c->iobuf);
+	free(c->seized);
+}
+
+static int dump_all(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	cleanup_pstree struct cr_pstree *tree = NULL;
+	if (cr_vdso_self(&c->vdso, err) < 0 || cr_seize_tree(c, &tree, err) < 0 ||
+	    build_tasks(c, tree, err) < 0)
+		return -1;
+	if (write_pstree(c, err) < 0 || cr_files_dump_begin(c, err) < 0 ||
+	    dump_tasks(c, err) < 0 || cr_files_dump_end(c, err) < 0)
+		return -1;
+	return cr_inventory_write(c, err);
+}
+
+int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **err)
+{
+	struct cr_stats dummy;
+	struct cr_dump_ctx c = { .o = o, .st = st ? st : &dummy };
+	memset(c.st, 0, sizeof(*c.st));
+	if (o->pre_dump || o->parent_dirfd >= 0)
+		return rt_err_set(err, EOPNOTSUPP, "pre-dump and incremental dumps "
+				  "are not supported yet");
+	int ret = dump_all(&c, err);
+	cr_release_tree(&c, ret == 0 && !o->leave_running);
+	free_ctx(&c);
+	if (ret < 0)
+		return rt_err_wrap(err, "checkpoint pid %d", o->root);
+	return 0;
+}

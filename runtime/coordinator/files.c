@@ -1,0 +1,372 @@
+/* File descriptors (fds-PID.img) and the open files behind them
+ * (files.img, one record per open file description, found with kcmp so
+ * dup'ed and inherited fds share one restored file, offset included).
+ *
+ * Supported so far: the container's stdio (fds 0-2 that are the root's fds
+ * 0-2: "inherited stdio N", re-attached to the restore caller's stdio),
+ * regular files, directories and /dev/{null,zero,random,urandom}.
+ * Anything else is refused with the pid, the fd and its kind; new kinds are
+ * new files with a row in the table, not branches here. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "coordinator/internal.h"
+#include "util.h"
+
+enum file_kind { FK_STDIO = 1, FK_REG, FK_DIR, FK_CHR };
+
+struct seen_file {
+	pid_t pid;
+	int fd;
+	uint32_t id;
+};
+
+struct cr_file_seen {
+	size_t n;
+	struct seen_file *v;
+};
+
+static bool same_file(pid_t p1, int fd1, pid_t p2, int fd2)
+{
+	return syscall(SYS_kcmp, p1, p2, KCMP_FILE, fd1, fd2) == 0;
+}
+
+int cr_files_dump_begin(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	c->files = xcalloc(1, sizeof(*c->files));
+	return cr_img_create(c->o->images_dirfd, "files.img", CR_IMG_FILE_DATA,
+			     &c->files_img, err);
+}
+
+int cr_files_dump_end(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	struct cr_img *img = steal_pointer(&c->files_img);
+	return cr_img_close(img, err);
+}
+
+void cr_files_dump_free(struct cr_dump_ctx *c)
+{
+	if (c->files_img)
+		cr_img_abort(c->files_img);
+	c->files_img = NULL;
+	if (c->files)
+		free(c->files->v);
+	free(c->files);
+	c->files = NULL;
+}
+
+static const char *kind_name(const char *link, const struct stat *sb)
+{
+	static char buf[96];
+	if (strncmp(link, "pipe:", 5) == 0)
+		return "pipe";
+	if (strncmp(link, "socket:", 7) == 0)
+		return "socket";
+	if (strncmp(link, "anon_inode:", 11) == 0) {
+		snprintf(buf, sizeof(buf), "%.80s", link + 11);
+		buf[strcspn(buf, "]")] = '\0';
+		return buf[0] == '[' ? buf + 1 : buf;
+	}
+	if (S_ISCHR(sb->st_mode) || S_ISBLK(sb->st_mode)) {
+		snprintf(buf, sizeof(buf), "device '%.60s'", link);
+		return buf;
+	}
+	if (S_ISFIFO(sb->st_mode))
+		return "named pipe";
+	return "this kind of file";
+}
+
+static int classify_fd(pid_t pid, int fd, const char *link, const struct stat *sb,
+		       struct rt_err **err)
+{
+	size_t l = strlen(link);
+	if (S_ISREG(sb->st_mode) || S_ISDIR(sb->st_mode)) {
+		if (l > 10 && strcmp(link + l - 10, " (deleted)") == 0)
+			return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: deleted file '%s' "
+					  "is not supported yet", pid, fd, link);
+		return S_ISREG(sb->st_mode) ? FK_REG : FK_DIR;
+	}
+	if (S_ISCHR(sb->st_mode) && major(sb->st_rdev) == 1 &&
+	    (minor(sb->st_rdev) == 3 || minor(sb->st_rdev) == 5 ||
+	     minor(sb->st_rdev) == 8 || minor(sb->st_rdev) == 9))
+		return FK_CHR;
+	return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: %s is not supported yet",
+			  pid, fd, kind_name(link, sb));
+}
+
+static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags,
+		       struct rt_err **err)
+{
+	char file[64];
+	snprintf(file, sizeof(file), "fdinfo/%d", fd);
+	cleanup_free char *info = NULL;
+	if (cr_proc_read(pid, file, &info, err) < 0)
+		return -1;
+	const char *p = cr_status_field(info, "pos"), *f = cr_status_field(info, "flags");
+	if (!p || !f)
+		return rt_err_set(err, 0, "pid %d fd %d: unreadable fdinfo", pid, fd);
+	*pos = strtoull(p, NULL, 10);
+	*flags = (uint32_t)strtoul(f, NULL, 8);
+	return 0;
+}
+
+/* The open file's id; a new one is written to files.img. */
+static int file_id(struct cr_dump_ctx *c, pid_t pid, int fd, const char *root,
+		   const char *link, int kind, uint32_t flags, uint64_t pos,
+		   uint32_t *id, struct rt_err **err)
+{
+	struct cr_file_seen *s = c->files;
+	for (size_t i = 0; i < s->n; i++)
+		if (same_file(s->v[i].pid, s->v[i].fd, pid, fd)) {
+			*id = s->v[i].id;
+			return 0;
+		}
+	*id = (uint32_t)s->n + 1;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = (struct seen_file){ pid, fd, *id };
+	cleanup_free char *path = cr_path_in_root(root, link);
+	struct cr_rec r;
+	cr_rec_init(&r, CR_R_FILE);
+	cr_put_u32(&r, *id);
+	cr_put_u32(&r, (uint32_t)kind);
+	cr_put_str(&r, path);
+	cr_put_u32(&r, flags & ~(uint32_t)O_CLOEXEC);
+	cr_put_u64(&r, pos);
+	int ret = cr_img_write(c->files_img, &r, err);
+	cr_rec_free(&r);
+	return ret;
+}
+
+static int dump_one_fd(struct cr_dump_ctx *c, struct cr_dtask *t, int fd,
+		       const char *root, struct cr_img *img, struct rt_err **err)
+{
+	char path[64], link[4096];
+	struct stat sb;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->pid, fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || stat(path, &sb) < 0)
+		return rt_err_set(err, errno, "pid %d fd %d: inspect", t->pid, fd);
+	link[n] = '\0';
+	uint64_t pos = 0;
+	uint32_t flags = 0, id = 0;
+	int kind = 0;
+	if (read_fdinfo(t->pid, fd, &pos, &flags, err) < 0)
+		return -1;
+	for (int j = 0; j < 3 && fd < 3 && !kind; j++)
+		if (same_file(c->tasks[0].pid, j, t->pid, fd)) {
+			kind = FK_STDIO;
+			id = (uint32_t)j;
+		}
+	if (!kind) {
+		kind = classify_fd(t->pid, fd, link, &sb, err);
+		if (kind < 0 || file_id(c, t->pid, fd, root, link, kind, flags, pos, &id, err) < 0)
+			return -1;
+	}
+	struct cr_rec r;
+	cr_rec_init(&r, CR_R_FD);
+	cr_put_u32(&r, (uint32_t)fd);
+	cr_put_u8(&r, (flags & O_CLOEXEC) != 0);
+	cr_put_u8(&r, kind == FK_STDIO);
+	cr_put_u32(&r, id);
+	int ret = cr_img_write(img, &r, err);
+	cr_rec_free(&r);
+	return ret;
+}
+
+static int dump_fds(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "/proc/%d/fd", t->pid);
+	cleanup_closedir DIR *d = opendir(name);
+	cleanup_free char *root = NULL;
+	if (d == NULL)
+		return rt_err_set(err, errno, "open '%s'", name);
+	if (cr_proc_link(t->pid, "root", &root, err) < 0)
+		return -1;
+	struct cr_img *img = NULL;
+	snprintf(name, sizeof(name), "fds-%d.img", t->pid);
+	if (cr_img_create(c->o->images_dirfd, name, CR_IMG_FILES, &img, err) < 0)
+		return -1;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (dump_one_fd(c, t, atoi(de->d_name), root, img, err) < 0) {
+			cr_img_abort(img);
+			return -1;
+		}
+	}
+	return cr_img_close(img, err);
+}
+
+/* ---- restore ---- */
+
+struct rfile {
+	uint32_t kind, flags;
+	uint64_t pos;
+	char *path;
+	int fd; /* opened on first use */
+};
+
+struct rfiles {
+	size_t n;
+	struct rfile *v; /* v[id - 1] */
+};
+
+static int get_file(struct cr_rd *r, struct rfiles *t, struct rt_err **err)
+{
+	uint32_t id;
+	struct rfile f = { .fd = -1 };
+	if (cr_get_u32(r, "id", &id, err) < 0 || cr_get_u32(r, "kind", &f.kind, err) < 0 ||
+	    cr_get_str(r, "path", &f.path, 4096, err) < 0 ||
+	    cr_get_u32(r, "flags", &f.flags, err) < 0 ||
+	    cr_get_u64(r, "pos", &f.pos, err) < 0 || cr_rd_done(r, err) < 0) {
+		free(f.path);
+		return -1;
+	}
+	if (id != t->n + 1 || !f.path || f.path[0] != '/' || f.kind < FK_REG || f.kind > FK_CHR) {
+		free(f.path);
+		return rt_err_set(err, 0, "files.img: bad file record %zu", r->index);
+	}
+	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+	t->v[t->n++] = f;
+	return 0;
+}
+
+int cr_files_restore_load(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	cleanup_img struct cr_img *img = NULL;
+	struct rfiles *t = xcalloc(1, sizeof(*t));
+	c->files = t;
+	if (cr_img_open(c->o->images_dirfd, "files.img", CR_IMG_FILE_DATA, &img, err) < 0)
+		return -1;
+	for (;;) {
+		struct cr_rd r;
+		int k = cr_img_next(img, &r, err);
+		if (k <= 0)
+			return k;
+		if (r.type != CR_R_FILE)
+			return rt_err_set(err, 0, "files.img: unexpected record %zu", r.index);
+		if (get_file(&r, t, err) < 0)
+			return -1;
+	}
+}
+
+void cr_files_restore_free(struct cr_restore_ctx *c)
+{
+	struct rfiles *t = c->files;
+	for (size_t i = 0; t && i < t->n; i++) {
+		free(t->v[i].path);
+		if (t->v[i].fd >= 0)
+			close(t->v[i].fd);
+	}
+	if (t)
+		free(t->v);
+	free(t);
+	c->files = NULL;
+}
+
+static int open_file(struct cr_restore_ctx *c, struct rfile *f, struct rt_err **err)
+{
+	if (f->fd >= 0)
+		return f->fd;
+	char full[4200];
+	snprintf(full, sizeof(full), "/proc/%d/root%s", c->o->agent_pid, f->path);
+	int flags = (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
+	f->fd = open(full, flags | O_CLOEXEC);
+	if (f->fd < 0)
+		return rt_err_set(err, errno, "open '%s'", f->path);
+	if (f->kind == FK_REG && lseek(f->fd, (off_t)f->pos, SEEK_SET) < 0)
+		return rt_err_set(err, errno, "seek '%s' to %llu", f->path,
+				  (unsigned long long)f->pos);
+	return f->fd;
+}
+
+struct fd_rec {
+	uint32_t fd, id;
+	uint8_t cloexec, stdio;
+};
+
+static int read_fds(struct cr_restore_ctx *c, struct cr_rtask *t, struct fd_rec **out,
+		    size_t *n, struct rt_err **err)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "fds-%d.img", t->pid);
+	cleanup_img struct cr_img *img = NULL;
+	if (cr_img_open(c->o->images_dirfd, name, CR_IMG_FILES, &img, err) < 0)
+		return -1;
+	for (;;) {
+		struct cr_rd r;
+		struct fd_rec f;
+		int k = cr_img_next(img, &r, err);
+		if (k <= 0)
+			return k;
+		if (r.type != CR_R_FD || cr_get_u32(&r, "fd", &f.fd, err) < 0 ||
+		    cr_get_u8(&r, "cloexec", &f.cloexec, err) < 0 ||
+		    cr_get_u8(&r, "stdio", &f.stdio, err) < 0 ||
+		    cr_get_u32(&r, "id", &f.id, err) < 0 || cr_rd_done(&r, err) < 0)
+			return rt_err_set(err, 0, "%s: bad record %zu", name, r.index);
+		if (f.fd > 1u << 20 || (f.stdio && f.id > 2))
+			return rt_err_set(err, 0, "%s: bad fd record %zu", name, r.index);
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = f;
+	}
+}
+
+static int install_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
+		       const struct fd_rec *v, size_t n, struct rt_err **err)
+{
+	struct rfiles *files = c->files;
+	for (size_t i = 0; i < n; i++) {
+		int fd;
+		if (v[i].stdio) {
+			fd = c->o->stdio[v[i].id];
+		} else if (v[i].id == 0 || v[i].id > files->n) {
+			return rt_err_set(err, 0, "fds-%d.img: fd %u names file %u of %zu",
+					  t->pid, v[i].fd, v[i].id, files->n);
+		} else {
+			fd = open_file(c, &files->v[v[i].id - 1], err);
+			if (fd < 0)
+				return rt_err_wrap(err, "pid %d fd %u", t->pid, v[i].fd);
+		}
+		if (cr_agent_call(t->sock, t->pid, "install an fd", CR_AG_DUP, fd,
+				  v[i].fd, v[i].cloexec ? O_CLOEXEC : 0, NULL, NULL, err) < 0)
+			return rt_err_wrap(err, "fd %u", v[i].fd);
+	}
+	return 0;
+}
+
+/* Move the agent's socket past the dumped fds, then install them. */
+static int prepare_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
+		       struct rt_err **err)
+{
+	cleanup_free struct fd_rec *v = NULL;
+	size_t n = 0;
+	if (read_fds(c, t, &v, &n, err) < 0)
+		return -1;
+	t->max_fd = 2;
+	for (size_t i = 0; i < n; i++)
+		if ((int)v[i].fd > t->max_fd)
+			t->max_fd = (int)v[i].fd;
+	t->agent_sock_fd = t->max_fd + 1;
+	t->next_tmp_fd = t->max_fd + 2;
+	if (cr_agent_call(t->sock, t->pid, "move the agent socket", CR_AG_SOCKFD, -1,
+			  t->agent_sock_fd, 0, NULL, NULL, err) < 0)
+		return -1;
+	return install_fds(c, t, v, n, err);
+}
+
+const struct cr_resource cr_res_files = {
+	.name = "files",
+	.dump = dump_fds,
+	.prepare = prepare_fds,
+};

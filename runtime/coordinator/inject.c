@@ -1,0 +1,275 @@
+/* ptrace helpers and single-syscall injection.
+ *
+ * A syscall is injected by pointing rip at a `syscall` instruction that
+ * already exists in the tracee (inside its vDSO, which we never write) and
+ * stepping with PTRACE_SYSCALL to the syscall-exit stop. No code is poked
+ * and no int3 is raised, so no signal is generated in the tracee: a forced
+ * SIGTRAP would reset a blocked or ignored SIGTRAP handler. Callers block
+ * every signal (PTRACE_SETSIGMASK) first, so nothing is delivered between
+ * the stops. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "coordinator/internal.h"
+#include "util.h"
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+int cr_seize(pid_t tid, unsigned long options, struct rt_err **err)
+{
+	if (ptrace(PTRACE_SEIZE, tid, 0, options) < 0)
+		return rt_err_set(err, errno, "pid %d: PTRACE_SEIZE", tid);
+	return 0;
+}
+
+int cr_wait_stop(pid_t tid, int *status, struct rt_err **err)
+{
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return rt_err_set(err, errno, "pid %d: wait for a ptrace stop", tid);
+		if (WIFSTOPPED(*status))
+			return 0;
+		if (WIFEXITED(*status))
+			return rt_err_set(err, ESRCH, "pid %d exited with %d while traced",
+					  tid, WEXITSTATUS(*status));
+		return rt_err_set(err, ESRCH, "pid %d was killed by signal %d while traced",
+				  tid, WTERMSIG(*status));
+	}
+}
+
+int cr_interrupt_wait(pid_t tid, struct rt_err **err)
+{
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return rt_err_set(err, errno, "pid %d: PTRACE_INTERRUPT", tid);
+	for (;;) {
+		int st;
+		if (cr_wait_stop(tid, &st, err) < 0)
+			return -1;
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal-delivery stop first: keep the signal pending for
+		 * the task (it is re-raised when we let it go). */
+		int sig = WSTOPSIG(st);
+		if (ptrace(PTRACE_CONT, tid, 0, sig) < 0)
+			return rt_err_set(err, errno, "pid %d: PTRACE_CONT", tid);
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+			return rt_err_set(err, errno, "pid %d: PTRACE_INTERRUPT", tid);
+	}
+}
+
+int cr_getregs(pid_t tid, struct user_regs_struct *r, struct rt_err **err)
+{
+	struct iovec iov = { r, sizeof(*r) };
+	if (ptrace(PTRACE_GETREGSET, tid, NT_PRSTATUS, &iov) < 0)
+		return rt_err_set(err, errno, "pid %d: read registers", tid);
+	return 0;
+}
+
+int cr_setregs(pid_t tid, const struct user_regs_struct *r, struct rt_err **err)
+{
+	struct iovec iov = { (void *)r, sizeof(*r) };
+	if (ptrace(PTRACE_SETREGSET, tid, NT_PRSTATUS, &iov) < 0)
+		return rt_err_set(err, errno, "pid %d: set registers", tid);
+	return 0;
+}
+
+int cr_get_xstate(pid_t tid, uint8_t *buf, size_t *len, struct rt_err **err)
+{
+	struct iovec iov = { buf, CR_XSTATE_MAX };
+	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) < 0)
+		return rt_err_set(err, errno, "pid %d: read the FPU/xstate", tid);
+	*len = iov.iov_len;
+	return 0;
+}
+
+int cr_set_xstate(pid_t tid, const uint8_t *buf, size_t len, struct rt_err **err)
+{
+	struct iovec iov = { (void *)buf, len };
+	if (ptrace(PTRACE_SETREGSET, tid, NT_X86_XSTATE, &iov) < 0)
+		return rt_err_set(err, errno, "pid %d: set the FPU/xstate (%zu bytes)",
+				  tid, len);
+	return 0;
+}
+
+int cr_get_sigmask(pid_t tid, uint64_t *mask, struct rt_err **err)
+{
+	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(*mask), mask) < 0)
+		return rt_err_set(err, errno, "pid %d: read the signal mask", tid);
+	return 0;
+}
+
+int cr_set_sigmask(pid_t tid, uint64_t mask, struct rt_err **err)
+{
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
+		return rt_err_set(err, errno, "pid %d: set the signal mask", tid);
+	return 0;
+}
+
+int cr_inj_init(struct cr_inj *j, pid_t tid, unsigned long gadget,
+		struct rt_err **err)
+{
+	j->tid = tid;
+	j->gadget = gadget;
+	j->new_tid = 0;
+	return cr_getregs(tid, &j->base, err);
+}
+
+/* Resume with PTRACE_SYSCALL until the next syscall stop; an injected
+ * clone3 reports PTRACE_EVENT_CLONE on the way. */
+static int step_to_syscall_stop(struct cr_inj *j, struct rt_err **err)
+{
+	for (;;) {
+		int st;
+		if (ptrace(PTRACE_SYSCALL, j->tid, 0, 0) < 0)
+			return rt_err_set(err, errno, "pid %d: PTRACE_SYSCALL", j->tid);
+		if (cr_wait_stop(j->tid, &st, err) < 0)
+			return -1;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 0;
+		if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
+			unsigned long msg = 0;
+			ptrace(PTRACE_GETEVENTMSG, j->tid, 0, &msg);
+			j->new_tid = (pid_t)msg;
+			continue;
+		}
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			continue;
+		return rt_err_set(err, 0, "pid %d: unexpected stop %#x during an "
+				  "injected syscall (signal %d)", j->tid, st,
+				  WSTOPSIG(st));
+	}
+}
+
+int cr_inj_call(struct cr_inj *j, long nr, long a0, long a1, long a2, long a3,
+		long a4, long a5, long *ret, struct rt_err **err)
+{
+	struct user_regs_struct r = j->base;
+	r.rip = j->gadget;
+	r.rax = (unsigned long)nr;
+	r.orig_rax = (unsigned long)-1;
+	r.rdi = (unsigned long)a0;
+	r.rsi = (unsigned long)a1;
+	r.rdx = (unsigned long)a2;
+	r.r10 = (unsigned long)a3;
+	r.r8 = (unsigned long)a4;
+	r.r9 = (unsigned long)a5;
+	if (cr_setregs(j->tid, &r, err) < 0)
+		return -1;
+	if (step_to_syscall_stop(j, err) < 0) /* entry */
+		return -1;
+	if (step_to_syscall_stop(j, err) < 0) /* exit */
+		return -1;
+	if (cr_getregs(j->tid, &r, err) < 0)
+		return -1;
+	*ret = (long)r.rax;
+	return 0;
+}
+
+int cr_inj_ok(struct cr_inj *j, const char *what, long nr, long a0, long a1,
+	      long a2, long a3, long a4, long a5, long *ret, struct rt_err **err)
+{
+	long r;
+	if (cr_inj_call(j, nr, a0, a1, a2, a3, a4, a5, &r, err) < 0)
+		return rt_err_wrap(err, "%s", what);
+	if (r < 0 && r > -4096)
+		return rt_err_set(err, (int)-r, "pid %d: %s", j->tid, what);
+	if (ret)
+		*ret = r;
+	return 0;
+}
+
+static int mem_fd(pid_t pid, int flags, struct rt_err **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return rt_err_set(err, errno, "open '%s'", path);
+	return fd;
+}
+
+int cr_mem_write(pid_t pid, unsigned long addr, const void *p, size_t n,
+		 struct rt_err **err)
+{
+	cleanup_close int fd = mem_fd(pid, O_WRONLY, err);
+	if (fd < 0)
+		return -1;
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, (off_t)addr);
+		if (w <= 0)
+			return rt_err_set(err, w < 0 ? errno : EIO,
+					  "pid %d: write memory at %#lx", pid, addr);
+		p = (const char *)p + w;
+		addr += (unsigned long)w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int cr_mem_read(pid_t pid, unsigned long addr, void *p, size_t n,
+		struct rt_err **err)
+{
+	cleanup_close int fd = mem_fd(pid, O_RDONLY, err);
+	if (fd < 0)
+		return -1;
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, (off_t)addr);
+		if (r <= 0)
+			return rt_err_set(err, r < 0 ? errno : EIO,
+					  "pid %d: read memory at %#lx", pid, addr);
+		p = (char *)p + r;
+		addr += (unsigned long)r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static bool in_restart(const struct user_regs_struct *r)
+{
+	long rax = (long)r->rax;
+	return (long)r->orig_rax >= 0 &&
+	       (rax == -ERESTARTSYS || rax == -ERESTARTNOINTR ||
+		rax == -ERESTARTNOHAND || rax == -ERESTART_RESTARTBLOCK);
+}
+
+void cr_regs_for_resume(struct user_regs_struct *r)
+{
+	if (in_restart(r)) {
+		r->rax = (long)r->rax == -ERESTART_RESTARTBLOCK ? SYS_restart_syscall
+							       : r->orig_rax;
+		r->rip -= 2;
+	}
+	r->orig_rax = (unsigned long)-1;
+}
+
+void cr_regs_for_new_task(struct user_regs_struct *r)
+{
+	if (in_restart(r)) {
+		if ((long)r->rax == -ERESTART_RESTARTBLOCK) {
+			r->rax = (unsigned long)-EINTR;
+		} else {
+			r->rax = r->orig_rax;
+			r->rip -= 2;
+		}
+	}
+	r->orig_rax = (unsigned long)-1;
+}

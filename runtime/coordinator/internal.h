@@ -1,0 +1,249 @@
+/* Coordinator internals shared by dump.c, restore.c and the resource files.
+ * Not included outside runtime/coordinator/. */
+#ifndef FERRY_CR_INTERNAL_H
+#define FERRY_CR_INTERNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "coordinator/coordinator.h"
+#include "coordinator/image.h"
+
+#define CR_PAGE 4096UL
+#define CR_XSTATE_MAX 8192
+#define CR_NSIG 64
+#define CR_SCRATCH_SIZE (2 * CR_PAGE)
+
+/* Record types; every file holds a known subset. */
+enum cr_rec_type {
+	CR_R_INVENTORY = 1,
+	CR_R_TASK,     /* pstree.img: one per process */
+	CR_R_THREAD,   /* core-PID.img: one per thread */
+	CR_R_MM,       /* mm-PID.img: mm fields, exe, auxv */
+	CR_R_VMA,      /* mm-PID.img: one per mapping */
+	CR_R_PAGE_RUN, /* pagemap-*.img: vaddr, nr_pages */
+	CR_R_SIGACT,   /* signal-PID.img: one per signal 1..64 */
+	CR_R_SIGINFO,  /* signal-PID.img: pending signals */
+	CR_R_MISC,     /* misc-PID.img: umask, personality, cwd, root, creds */
+	CR_R_RLIMIT,   /* misc-PID.img */
+	CR_R_FD,       /* fds-PID.img */
+	CR_R_FILE,     /* files.img: one per open file description */
+};
+
+/* ---- ptrace and injection (inject.c) ---- */
+
+/* A stopped tracee we run single syscalls in: registers of the current
+ * stop are the base of every call, rip goes to a `syscall` instruction. */
+struct cr_inj {
+	pid_t tid;
+	unsigned long gadget;
+	struct user_regs_struct base;
+	pid_t new_tid; /* set by an injected clone3 (PTRACE_EVENT_CLONE) */
+};
+
+int cr_seize(pid_t tid, unsigned long options, struct rt_err **err);
+int cr_wait_stop(pid_t tid, int *status, struct rt_err **err);
+/* PTRACE_INTERRUPT and wait for the PTRACE_EVENT_STOP. */
+int cr_interrupt_wait(pid_t tid, struct rt_err **err);
+int cr_getregs(pid_t tid, struct user_regs_struct *r, struct rt_err **err);
+int cr_setregs(pid_t tid, const struct user_regs_struct *r, struct rt_err **err);
+int cr_get_xstate(pid_t tid, uint8_t *buf, size_t *len, struct rt_err **err);
+int cr_set_xstate(pid_t tid, const uint8_t *buf, size_t len, struct rt_err **err);
+int cr_get_sigmask(pid_t tid, uint64_t *mask, struct rt_err **err);
+int cr_set_sigmask(pid_t tid, uint64_t mask, struct rt_err **err);
+
+int cr_inj_init(struct cr_inj *j, pid_t tid, unsigned long gadget,
+		struct rt_err **err);
+/* Run syscall nr in the tracee; *ret gets its raw return (-errno). */
+int cr_inj_call(struct cr_inj *j, long nr, long a0, long a1, long a2, long a3,
+		long a4, long a5, long *ret, struct rt_err **err);
+/* Same, but a negative return is an error naming what. */
+int cr_inj_ok(struct cr_inj *j, const char *what, long nr, long a0, long a1,
+	      long a2, long a3, long a4, long a5, long *ret, struct rt_err **err);
+
+/* Tracee memory through /proc/PID/mem (works on read-only pages). */
+int cr_mem_write(pid_t pid, unsigned long addr, const void *p, size_t n,
+		 struct rt_err **err);
+int cr_mem_read(pid_t pid, unsigned long addr, void *p, size_t n,
+		struct rt_err **err);
+
+/* Interrupted syscalls: regs for continuing the same task (restart block
+ * kept) or a new one (restart block lost: -EINTR). orig_rax becomes -1. */
+void cr_regs_for_resume(struct user_regs_struct *r);
+void cr_regs_for_new_task(struct user_regs_struct *r);
+
+/* ---- machine facts (inventory.c) ---- */
+
+struct cr_vdso_info {
+	unsigned long start, size; /* this process's [vdso] */
+	uint64_t hash;
+	unsigned long gadget_off;  /* a `0f 05` (syscall) inside it */
+};
+int cr_vdso_self(struct cr_vdso_info *v, struct rt_err **err);
+uint64_t cr_hash64(const void *p, size_t n);
+/* A task's [vdso] start, from its auxv. */
+int cr_task_vdso(pid_t pid, unsigned long *vdso, struct rt_err **err);
+
+/* ---- dump ---- */
+
+struct cr_dthread {
+	pid_t tid;
+	struct user_regs_struct regs; /* as stopped */
+	uint8_t *xstate;
+	size_t xlen;
+	uint64_t sigmask;
+	bool injected; /* its registers changed: set resume regs on release */
+	bool mask_blocked; /* we blocked every signal: restore sigmask */
+};
+
+struct cr_dtask {
+	pid_t pid, ppid, pgid, sid;
+	bool zombie;
+	int exit_code;
+	size_t n_thr;
+	struct cr_dthread *thr; /* thr[0] is the leader */
+	unsigned long scratch;  /* our shared-anon page in the task, 0 if none */
+	unsigned long gadget;
+	struct cr_inj inj;      /* injection in the leader */
+};
+
+struct cr_restore_ctx;
+struct cr_shm_seen; /* mem.c: shared anonymous memory already dumped */
+struct cr_file_seen; /* files.c: open files already dumped */
+
+struct cr_dump_ctx {
+	const struct cr_dump_opts *o;
+	struct cr_stats *st;
+	size_t n;
+	struct cr_dtask *tasks; /* tasks[0] is the root */
+	struct cr_vdso_info vdso;
+	struct cr_shm_seen *shm;
+	struct cr_file_seen *files;
+	struct cr_img *files_img; /* files.img, written by files.c */
+	void *iobuf;              /* memory copy buffer */
+	size_t iobuf_size;
+	pid_t *seized;            /* every thread we PTRACE_SEIZEd */
+	size_t n_seized;
+	bool frozen;
+	uint64_t frozen_at;
+};
+
+/* seize.c */
+int cr_seize_tree(struct cr_dump_ctx *c, struct cr_pstree **out,
+		  struct rt_err **err);
+void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree);
+
+/* inventory.c */
+int cr_inventory_write(struct cr_dump_ctx *c, struct rt_err **err);
+int cr_inventory_check(struct cr_restore_ctx *c, pid_t *root, size_t *xlen,
+		       struct rt_err **err);
+
+/* Inject in thread i of t (0: leader), needing t->scratch for pointers. */
+int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
+		struct rt_err **err);
+
+/* ---- restore ---- */
+
+struct cr_rthread {
+	pid_t tid;
+	struct user_regs_struct regs;
+	uint8_t *xstate;
+	size_t xlen;
+	uint64_t sigmask;
+	uint64_t tid_addr, robust, robust_len;
+	uint64_t rseq, rseq_len, rseq_sig;
+	uint64_t ss_sp, ss_size;
+	uint32_t ss_flags;
+	char comm[16];
+	bool attached;
+};
+
+struct cr_vma; /* mem.c */
+
+struct cr_rtask {
+	pid_t pid, ppid, pgid, sid;
+	bool zombie;
+	int exit_code;
+	size_t n_thr;
+	struct cr_rthread *thr;
+	int sock;            /* our end of its agent socket */
+	int agent_sock_fd;   /* the agent's own fd number for it */
+	int next_tmp_fd;     /* temporary fds sent to the agent start here */
+	int max_fd;          /* highest dumped fd */
+	unsigned long helper; /* scratch in the task while morphing */
+	struct cr_inj inj;
+	bool seized;
+	void *mm;            /* mem.c's loaded state */
+	void *misc;          /* misc.c's loaded state */
+};
+
+struct cr_restore_ctx {
+	const struct cr_restore_opts *o;
+	struct cr_stats *st;
+	size_t n;
+	struct cr_rtask *tasks;
+	struct cr_vdso_info vdso;
+	void *files; /* files.c's loaded table */
+	void *shm;   /* mem-restore.c: shared anonymous objects we created */
+};
+
+struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t pid);
+
+/* ---- agent protocol (agent.c) ---- */
+
+enum cr_agent_cmd {
+	CR_AG_SOCKFD = 1, /* a0: move the agent's socket to this number */
+	CR_AG_CLONE,      /* a0: pid; reply carries the child's socket */
+	CR_AG_SETSID,
+	CR_AG_SETPGID,    /* a0: pgid */
+	CR_AG_DUP,        /* fd attached; a0: number, a1: O_CLOEXEC or 0 */
+	CR_AG_CLOSE_OTHERS,
+	CR_AG_EXIT,       /* a0: wait status to die with */
+};
+
+/* Send a command (fd -1 for none); *ret is its result, *rfd a received fd
+ * (or NULL). A negative result is an error naming what. */
+int cr_agent_call(int sock, pid_t pid, const char *what, int cmd, int fd,
+		  int64_t a0, int64_t a1, int64_t *ret, int *rfd,
+		  struct rt_err **err);
+
+/* ---- the resource table ---- */
+
+struct cr_resource {
+	const char *name;
+	int (*dump)(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
+	/* Load images and act through the agent, before morphing. */
+	int (*prepare)(struct cr_restore_ctx *c, struct cr_rtask *t,
+		       struct rt_err **err);
+	/* By injection into the stopped agent, in table order. */
+	int (*morph)(struct cr_restore_ctx *c, struct cr_rtask *t,
+		     struct rt_err **err);
+	void (*release)(struct cr_rtask *t); /* free loaded state */
+};
+
+extern const struct cr_resource cr_res_files, cr_res_mm, cr_res_misc,
+	cr_res_signals, cr_res_threads;
+
+/* mem.c helpers for restore.c */
+bool cr_mm_range_free(const struct cr_rtask *t, unsigned long addr, size_t len);
+
+/* files.c: dump-wide table lifetime */
+int cr_files_dump_begin(struct cr_dump_ctx *c, struct rt_err **err);
+int cr_files_dump_end(struct cr_dump_ctx *c, struct rt_err **err);
+void cr_files_dump_free(struct cr_dump_ctx *c);
+int cr_files_restore_load(struct cr_restore_ctx *c, struct rt_err **err);
+void cr_files_restore_free(struct cr_restore_ctx *c);
+void cr_mm_dump_free(struct cr_dump_ctx *c);
+void cr_shmem_free(struct cr_restore_ctx *c);
+
+/* Small /proc helpers (inventory.c). */
+int cr_proc_read(pid_t pid, const char *file, char **buf, struct rt_err **err);
+/* Value after "Key:" in /proc/PID/status, or NULL. */
+const char *cr_status_field(const char *status, const char *key);
+int cr_proc_link(pid_t pid, const char *link, char **out, struct rt_err **err);
+/* Strip the task's root (as we see it) from a path we read. */
+char *cr_path_in_root(const char *root, const char *path);
+uint64_t cr_now_us(void);
+
+#endif

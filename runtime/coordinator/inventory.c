@@ -1,0 +1,181 @@
+/* Checkpoint-wide facts (inventory.img) and the machine checks a restore
+ * makes against them: same kernel build (vDSO bytes), same XCR0 and xstate
+ * size. Also the small /proc helpers every resource file uses. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coordinator/internal.h"
+#include "util.h"
+
+uint64_t cr_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t cr_hash64(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+int cr_proc_read(pid_t pid, const char *file, char **buf, struct rt_err **err)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	return rt_read_file(path, buf, NULL, err);
+}
+
+const char *cr_status_field(const char *status, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *l = status; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, kl) == 0 && l[kl] == ':')
+			return l + kl + 1 + strspn(l + kl + 1, " \t");
+	return NULL;
+}
+
+int cr_proc_link(pid_t pid, const char *link, char **out, struct rt_err **err)
+{
+	char path[96], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, link);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return rt_err_set(err, errno, "readlink '%s'", path);
+	buf[n] = '\0';
+	*out = xstrdup(buf);
+	return 0;
+}
+
+char *cr_path_in_root(const char *root, const char *path)
+{
+	size_t rl = strlen(root);
+	if (strcmp(root, "/") == 0 || path[0] != '/')
+		return xstrdup(path);
+	if (strncmp(path, root, rl) == 0 && (path[rl] == '/' || path[rl] == '\0'))
+		return xstrdup(path[rl] ? path + rl : "/");
+	return xstrdup(path);
+}
+
+/* Our own [vdso]: the kernel maps the same one into every process. */
+int cr_vdso_self(struct cr_vdso_info *v, struct rt_err **err)
+{
+	memset(v, 0, sizeof(*v));
+	v->start = getauxval(AT_SYSINFO_EHDR);
+	cleanup_free char *maps = NULL;
+	if (v->start == 0 || rt_read_file("/proc/self/maps", &maps, NULL, err) < 0)
+		return v->start ? -1 : rt_err_set(err, 0, "this process has no vDSO");
+	for (char *l = maps; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned long s, e;
+		if (sscanf(l, "%lx-%lx", &s, &e) == 2 && s == v->start)
+			v->size = e - s;
+	}
+	if (v->size == 0)
+		return rt_err_set(err, 0, "[vdso] at %#lx not found in /proc/self/maps",
+				  v->start);
+	const uint8_t *b = (const uint8_t *)v->start;
+	v->hash = cr_hash64(b, v->size);
+	for (size_t i = 0; i + 1 < v->size; i++)
+		if (b[i] == 0x0f && b[i + 1] == 0x05) {
+			v->gadget_off = i;
+			return 0;
+		}
+	return rt_err_set(err, 0, "no syscall instruction in the vDSO");
+}
+
+static uint64_t xcr0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+int cr_inventory_write(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	struct utsname u;
+	uname(&u);
+	struct cr_img *img = NULL;
+	if (cr_img_create(c->o->images_dirfd, "inventory.img", CR_IMG_INVENTORY,
+			  &img, err) < 0)
+		return -1;
+	struct cr_rec r;
+	cr_rec_init(&r, CR_R_INVENTORY);
+	cr_put_u32(&r, (uint32_t)c->tasks[0].pid);
+	cr_put_u64(&r, c->vdso.size);
+	cr_put_u64(&r, c->vdso.hash);
+	cr_put_u64(&r, xcr0());
+	cr_put_u64(&r, c->tasks[0].thr[0].xlen);
+	cr_put_str(&r, u.release);
+	int ret = cr_img_write(img, &r, err);
+	cr_rec_free(&r);
+	if (ret < 0) {
+		cr_img_abort(img);
+		return -1;
+	}
+	return cr_img_close(img, err);
+}
+
+/* Refuse images from another kernel build or CPU feature set. */
+int cr_inventory_check(struct cr_restore_ctx *c, pid_t *root, size_t *xlen,
+		       struct rt_err **err)
+{
+	cleanup_img struct cr_img *img = NULL;
+	struct cr_rd r;
+	uint32_t pid;
+	uint64_t vsize, vhash, x0, xl;
+	cleanup_free char *rel = NULL;
+	if (cr_img_open(c->o->images_dirfd, "inventory.img", CR_IMG_INVENTORY, &img, err) < 0 ||
+	    cr_img_expect(img, CR_R_INVENTORY, &r, err) < 0 ||
+	    cr_get_u32(&r, "root", &pid, err) < 0 ||
+	    cr_get_u64(&r, "vdso_size", &vsize, err) < 0 ||
+	    cr_get_u64(&r, "vdso_hash", &vhash, err) < 0 ||
+	    cr_get_u64(&r, "xcr0", &x0, err) < 0 ||
+	    cr_get_u64(&r, "xstate_size", &xl, err) < 0 ||
+	    cr_get_str(&r, "kernel", &rel, 256, err) < 0 || cr_rd_done(&r, err) < 0)
+		return -1;
+	if (vsize != c->vdso.size || vhash != c->vdso.hash)
+		return rt_err_set(err, 0, "the image comes from another kernel build "
+				  "(%s): its vDSO differs from this machine's "
+				  "(%lu bytes vs %lu)", rel ? rel : "?",
+				  (unsigned long)vsize, c->vdso.size);
+	if (x0 != xcr0())
+		return rt_err_set(err, 0, "the image's CPU state (XCR0 %#lx) differs "
+				  "from this machine's (%#lx)", (unsigned long)x0,
+				  (unsigned long)xcr0());
+	if (pid == 0 || xl == 0 || xl > CR_XSTATE_MAX)
+		return rt_err_set(err, 0, "inventory.img: bad root pid %u or xstate "
+				  "size %lu", pid, (unsigned long)xl);
+	*root = (pid_t)pid;
+	*xlen = xl;
+	return 0;
+}
+
+/* The task's vDSO start, from its auxv. */
+int cr_task_vdso(pid_t pid, unsigned long *vdso, struct rt_err **err)
+{
+	cleanup_free char *auxv = NULL;
+	size_t len;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	if (rt_read_file(path, &auxv, &len, err) < 0)
+		return -1;
+	const uint64_t *a = (const uint64_t *)auxv;
+	for (size_t i = 0; i + 1 < len / 8; i += 2)
+		if (a[i] == 33 /* AT_SYSINFO_EHDR */) {
+			*vdso = a[i + 1];
+			return 0;
+		}
+	return rt_err_set(err, 0, "pid %d has no vDSO: cannot inject syscalls", pid);
+}
+

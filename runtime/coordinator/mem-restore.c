@@ -1,0 +1,563 @@
+/* Memory restore: replace the stopped agent's layout with the dumped one.
+ * KERNEL-NOTES "Restoring a task" steps 4-8: munmap everything but the
+ * vDSO block and our helper, move the vDSO block to its dumped address
+ * through a temporary area, mmap every mapping at its address (anonymous
+ * ones we are about to fill with MAP_POPULATE: the page-fault floor), write
+ * the pages (process_vm_writev, /proc/PID/mem for read-only mappings), then
+ * PR_SET_MM_MAP. Files and shmem objects reach the agent as fds before. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "coordinator/mem.h"
+#include "util.h"
+
+#define IOV_BATCH 1024
+
+void cr_mm_free(struct cr_mm *mm)
+{
+	if (mm == NULL)
+		return;
+	cr_vmas_free(mm->vmas, mm->n);
+	free(mm->runs);
+	free(mm->exe);
+	free(mm);
+}
+
+int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
+		 struct rt_err **err)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "pagemap-%s.img", tag);
+	cleanup_img struct cr_img *img = NULL;
+	if (cr_img_open(dirfd, name, CR_IMG_PAGEMAP, &img, err) < 0)
+		return -1;
+	*runs = NULL;
+	*n = 0;
+	for (;;) {
+		struct cr_rd r;
+		struct cr_run run;
+		int k = cr_img_next(img, &r, err);
+		if (k <= 0)
+			return k;
+		if (r.type != CR_R_PAGE_RUN || cr_get_u64(&r, "addr", &run.off, err) < 0 ||
+		    cr_get_u64(&r, "pages", &run.npages, err) < 0 || cr_rd_done(&r, err) < 0)
+			return rt_err_set(err, 0, "%s: bad record %zu", name, r.index);
+		if (run.npages == 0 || run.npages > (1ull << 36) || run.off % CR_PAGE)
+			return rt_err_set(err, 0, "%s: record %zu: bad run", name, r.index);
+		*runs = xrealloc(*runs, (*n + 1) * sizeof(**runs));
+		(*runs)[(*n)++] = run;
+	}
+}
+
+int cr_map_pages(int dirfd, const char *tag, uint64_t npages, void **map,
+		 size_t *map_len, const uint8_t **data, struct rt_err **err)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "pages-%s.img", tag);
+	cleanup_img struct cr_img *img = NULL;
+	struct stat sb;
+	if (cr_img_open(dirfd, name, CR_IMG_PAGES, &img, err) < 0)
+		return -1;
+	int fd = cr_img_fd(img);
+	size_t len = (size_t)(npages + 1) * CR_PAGE;
+	if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size < len)
+		return rt_err_set(err, 0, "%s is truncated: %lld bytes, %zu expected",
+				  name, (long long)sb.st_size, len);
+	*map = NULL;
+	*map_len = 0;
+	*data = NULL;
+	if (npages == 0)
+		return 0;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (p == MAP_FAILED)
+		return rt_err_set(err, errno, "mmap '%s'", name);
+	*map = p;
+	*map_len = len;
+	*data = (const uint8_t *)p + CR_PAGE;
+	return 0;
+}
+
+static int get_vma(struct cr_rd *r, struct cr_vma *m, struct rt_err **err)
+{
+	uint32_t prot, kind;
+	if (cr_get_u64(r, "start", (uint64_t *)&m->start, err) < 0 ||
+	    cr_get_u64(r, "end", (uint64_t *)&m->end, err) < 0 ||
+	    cr_get_u64(r, "pgoff", (uint64_t *)&m->pgoff, err) < 0 ||
+	    cr_get_u64(r, "ino", &m->ino, err) < 0 ||
+	    cr_get_u32(r, "prot", &prot, err) < 0 || cr_get_u32(r, "kind", &kind, err) < 0 ||
+	    cr_get_str(r, "path", &m->path, 4096, err) < 0 || cr_rd_done(r, err) < 0)
+		return -1;
+	m->prot = (int)prot;
+	m->kind = (int)kind;
+	m->tmpfd = -1;
+	if (m->start >= m->end || m->start % CR_PAGE || m->end % CR_PAGE ||
+	    kind < CR_VMA_ANON || kind > CR_VMA_SPECIAL || m->path == NULL)
+		return rt_err_set(err, 0, "mm image record %zu: bad mapping %#lx-%#lx",
+				  r->index, m->start, m->end);
+	return 0;
+}
+
+static int get_mm(struct cr_rd *r, struct cr_mm *mm, struct rt_err **err)
+{
+	const void *auxv;
+	for (int i = 0; i < 11; i++)
+		if (cr_get_u64(r, "mm field", &mm->f[i], err) < 0)
+			return -1;
+	if (cr_get_bytes(r, "auxv", &auxv, &mm->auxv_len, sizeof(mm->auxv), err) < 0 ||
+	    cr_get_str(r, "exe", &mm->exe, 4096, err) < 0 || cr_rd_done(r, err) < 0)
+		return -1;
+	memcpy(mm->auxv, auxv, mm->auxv_len);
+	return 0;
+}
+
+static int load_mm(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
+		   struct rt_err **err)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "mm-%d.img", t->pid);
+	cleanup_img struct cr_img *img = NULL;
+	struct cr_rd r;
+	if (cr_img_open(c->o->images_dirfd, name, CR_IMG_MM, &img, err) < 0 ||
+	    cr_img_expect(img, CR_R_MM, &r, err) < 0 || get_mm(&r, mm, err) < 0)
+		return -1;
+	for (;;) {
+		int k = cr_img_next(img, &r, err);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		if (r.type != CR_R_VMA)
+			return rt_err_set(err, 0, "%s: record %zu is not a mapping", name, r.index);
+		mm->vmas = xrealloc(mm->vmas, (mm->n + 1) * sizeof(*mm->vmas));
+		memset(&mm->vmas[mm->n], 0, sizeof(struct cr_vma));
+		if (get_vma(&r, &mm->vmas[mm->n++], err) < 0)
+			return -1;
+	}
+	snprintf(name, sizeof(name), "%d", t->pid);
+	if (cr_read_runs(c->o->images_dirfd, name, &mm->runs, &mm->n_runs, err) < 0)
+		return -1;
+	for (size_t i = 0; i < mm->n_runs; i++)
+		mm->npages += mm->runs[i].npages;
+	return 0;
+}
+
+/* Give the agent fd n for a file we open in its root. */
+static int send_file(struct cr_restore_ctx *c, struct cr_rtask *t, const char *path,
+		     int flags, int *out, struct rt_err **err)
+{
+	char full[4200];
+	snprintf(full, sizeof(full), "/proc/%d/root%s", c->o->agent_pid, path);
+	cleanup_close int fd = open(full, flags | O_CLOEXEC);
+	if (fd < 0)
+		return rt_err_set(err, errno, "pid %d: open '%s' to map it", t->pid, path);
+	*out = t->next_tmp_fd++;
+	return cr_agent_call(t->sock, t->pid, "install a file for mapping", CR_AG_DUP,
+			     fd, *out, O_CLOEXEC, NULL, NULL, err);
+}
+
+int cr_shmem_fd(struct cr_restore_ctx *c, const struct cr_vma *m, int *fd,
+		struct rt_err **err);
+
+static int prepare_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
+		      struct rt_err **err)
+{
+	struct cr_mm *mm = xcalloc(1, sizeof(*mm));
+	t->mm = mm;
+	mm->exe_fd = -1;
+	if (load_mm(c, t, mm, err) < 0)
+		return -1;
+	for (size_t i = 0; i < mm->n; i++) {
+		struct cr_vma *m = &mm->vmas[i];
+		if (m->kind == CR_VMA_SHMEM) {
+			int fd;
+			if (cr_shmem_fd(c, m, &fd, err) < 0)
+				return -1;
+			m->tmpfd = t->next_tmp_fd++;
+			if (cr_agent_call(t->sock, t->pid, "install shared memory", CR_AG_DUP,
+					  fd, m->tmpfd, O_CLOEXEC, NULL, NULL, err) < 0)
+				return -1;
+			continue;
+		}
+		if (m->kind != CR_VMA_FILE_PRIVATE && m->kind != CR_VMA_FILE_SHARED)
+			continue;
+		m->oflags = m->kind == CR_VMA_FILE_SHARED && (m->prot & PROT_WRITE)
+				    ? O_RDWR : O_RDONLY;
+		for (size_t k = 0; k < i && m->tmpfd < 0; k++)
+			if (mm->vmas[k].tmpfd >= 0 && mm->vmas[k].kind != CR_VMA_SHMEM &&
+			    mm->vmas[k].oflags == m->oflags &&
+			    strcmp(mm->vmas[k].path, m->path) == 0)
+				m->tmpfd = mm->vmas[k].tmpfd;
+		if (m->tmpfd < 0 && send_file(c, t, m->path, m->oflags, &m->tmpfd, err) < 0)
+			return -1;
+	}
+	return send_file(c, t, mm->exe, O_RDONLY, &mm->exe_fd, err);
+}
+
+static const char *const special_names[] = { "[vvar]", "[vvar_vclock]", "[vdso]" };
+
+static struct cr_vma *find_named(struct cr_vma *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].path, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static bool overlaps(unsigned long a, unsigned long alen, unsigned long b,
+		     unsigned long blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+bool cr_mm_range_free(const struct cr_rtask *t, unsigned long addr, size_t len)
+{
+	const struct cr_mm *mm = t->mm;
+	for (size_t i = 0; mm && i < mm->n; i++)
+		if (overlaps(addr, len, mm->vmas[i].start, mm->vmas[i].end - mm->vmas[i].start))
+			return false;
+	return true;
+}
+
+/* Everything of the agent goes but our helper and the vDSO block. */
+static int unmap_agent(struct cr_rtask *t, struct cr_vma *cur, size_t n,
+		       struct rt_err **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cr_vma *m = &cur[i];
+		if (m->start == t->helper || m->start >= 0x800000000000ul ||
+		    find_named(m, 1, "[vvar]") || find_named(m, 1, "[vvar_vclock]") ||
+		    find_named(m, 1, "[vdso]"))
+			continue;
+		if (cr_inj_ok(&t->inj, "munmap the agent", SYS_munmap, (long)m->start,
+			      (long)(m->end - m->start), 0, 0, 0, 0, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Our syscall instruction lives in the [vdso]: follow it when it moves. */
+static int mremap_to(struct cr_rtask *t, unsigned long from, size_t len,
+		     unsigned long to, struct rt_err **err)
+{
+	if (cr_inj_ok(&t->inj, "move the vDSO block", SYS_mremap, (long)from,
+		      (long)len, (long)len, MREMAP_MAYMOVE | MREMAP_FIXED, (long)to,
+		      0, NULL, err) < 0)
+		return -1;
+	if (t->inj.gadget >= from && t->inj.gadget < from + len)
+		t->inj.gadget = t->inj.gadget - from + to;
+	return 0;
+}
+
+/* The vDSO block keeps its internal offsets; it goes through a temporary
+ * area because source and destination may overlap. */
+static int move_vdso(struct cr_restore_ctx *c, struct cr_rtask *t,
+		     struct cr_vma *cur, size_t n, struct rt_err **err)
+{
+	struct cr_mm *mm = t->mm;
+	struct cr_vma *from[3], *to[3];
+	unsigned long lo = ~0ul, hi = 0;
+	bool same = true;
+	for (int i = 0; i < 3; i++) {
+		from[i] = find_named(cur, n, special_names[i]);
+		to[i] = find_named(mm->vmas, mm->n, special_names[i]);
+		if (!from[i] != !to[i] ||
+		    (from[i] && from[i]->end - from[i]->start != to[i]->end - to[i]->start))
+			return rt_err_set(err, 0, "pid %d: the image's %s differs from "
+					  "this kernel's", t->pid, special_names[i]);
+		if (from[i]) {
+			same = same && from[i]->start == to[i]->start;
+			lo = from[i]->start < lo ? from[i]->start : lo;
+			hi = from[i]->end > hi ? from[i]->end : hi;
+		}
+	}
+	if (!to[2])
+		return rt_err_set(err, 0, "pid %d: the image has no [vdso]", t->pid);
+	if (!same) {
+		unsigned long tmp = 0x200000000ul;
+		while (overlaps(tmp, hi - lo, lo, hi - lo) || !cr_mm_range_free(t, tmp, hi - lo) ||
+		       overlaps(tmp, hi - lo, t->helper, CR_SCRATCH_SIZE))
+			tmp += 0x40000000ul;
+		for (int i = 0; i < 3; i++)
+			if (from[i] && mremap_to(t, from[i]->start, from[i]->end - from[i]->start,
+						 tmp + (from[i]->start - lo), err) < 0)
+				return -1;
+		for (int i = 0; i < 3; i++)
+			if (from[i] && mremap_to(t, tmp + (from[i]->start - lo),
+						 from[i]->end - from[i]->start, to[i]->start, err) < 0)
+				return -1;
+	}
+	t->inj.gadget = to[2]->start + c->vdso.gadget_off;
+	return 0;
+}
+
+static uint64_t pages_in(const struct cr_mm *mm, const struct cr_vma *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < mm->n_runs; i++)
+		if (mm->runs[i].off >= m->start && mm->runs[i].off < m->end)
+			n += mm->runs[i].npages;
+	return n;
+}
+
+static int map_vma(struct cr_rtask *t, const struct cr_vma *m, struct rt_err **err)
+{
+	long flags = MAP_FIXED, fd = -1, off = (long)(m->pgoff * CR_PAGE);
+	size_t len = m->end - m->start;
+	switch (m->kind) {
+	case CR_VMA_ANON:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		if (strcmp(m->path, "[stack]") == 0)
+			flags |= MAP_GROWSDOWN;
+		/* Pre-fault what we are about to fill: faulting page by page
+		 * is the restore's floor on this machine kind. */
+		if ((m->prot & PROT_WRITE) && pages_in(t->mm, m) * 2 * CR_PAGE >= len)
+			flags |= MAP_POPULATE;
+		off = 0;
+		break;
+	case CR_VMA_FILE_PRIVATE:
+		flags |= MAP_PRIVATE;
+		fd = m->tmpfd;
+		break;
+	default:
+		flags |= MAP_SHARED;
+		fd = m->tmpfd;
+		break;
+	}
+	if (cr_inj_ok(&t->inj, "mmap", SYS_mmap, (long)m->start, (long)len, m->prot,
+		      flags, fd, off, NULL, err) < 0)
+		return rt_err_wrap(err, "mapping %#lx-%#lx '%s'", m->start, m->end, m->path);
+	return 0;
+}
+
+static const struct cr_vma *vma_of(const struct cr_mm *mm, uint64_t addr, uint64_t len)
+{
+	for (size_t i = 0; i < mm->n; i++)
+		if (addr >= mm->vmas[i].start && addr + len <= mm->vmas[i].end &&
+		    mm->vmas[i].kind != CR_VMA_SPECIAL)
+			return &mm->vmas[i];
+	return NULL;
+}
+
+struct page_filler {
+	pid_t pid;
+	struct iovec local[IOV_BATCH], remote[IOV_BATCH];
+	size_t nr;
+};
+
+static int pf_flush(struct page_filler *f, struct rt_err **err)
+{
+	size_t want = 0;
+	for (size_t i = 0; i < f->nr; i++)
+		want += f->local[i].iov_len;
+	if (f->nr && process_vm_writev(f->pid, f->local, f->nr, f->remote, f->nr, 0) !=
+			     (ssize_t)want)
+		return rt_err_set(err, errno, "pid %d: write %zu bytes of memory at %p",
+				  f->pid, want, f->remote[0].iov_base);
+	f->nr = 0;
+	return 0;
+}
+
+static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t,
+		      struct rt_err **err)
+{
+	struct cr_mm *mm = t->mm;
+	char tag[32];
+	snprintf(tag, sizeof(tag), "%d", t->pid);
+	void *map;
+	size_t map_len;
+	const uint8_t *data;
+	if (cr_map_pages(c->o->images_dirfd, tag, mm->npages, &map, &map_len, &data, err) < 0)
+		return -1;
+	struct page_filler f = { .pid = t->pid };
+	int ret = 0;
+	uint64_t pos = 0;
+	for (size_t i = 0; i < mm->n_runs && ret == 0; i++) {
+		const struct cr_run *r = &mm->runs[i];
+		size_t len = r->npages * CR_PAGE;
+		const struct cr_vma *m = vma_of(mm, r->off, len);
+		if (m == NULL) {
+			ret = rt_err_set(err, 0, "pagemap-%s.img: run %#lx+%zu is outside "
+					 "every mapping", tag, (unsigned long)r->off, len);
+		} else if (m->prot & PROT_WRITE) {
+			if (f.nr == IOV_BATCH)
+				ret = pf_flush(&f, err);
+			f.local[f.nr] = (struct iovec){ (void *)(data + pos), len };
+			f.remote[f.nr++] = (struct iovec){ (void *)r->off, len };
+		} else {
+			ret = pf_flush(&f, err);
+			if (ret == 0)
+				ret = cr_mem_write(t->pid, r->off, data + pos, len, err);
+		}
+		pos += len;
+	}
+	if (ret == 0)
+		ret = pf_flush(&f, err);
+	if (map)
+		munmap(map, map_len);
+	c->st->pages_restored += mm->npages;
+	return ret;
+}
+
+/* The kernel refuses to replace an exe that is still mapped (EBUSY): keep
+ * the agent's when it is the same file (e.g. ferry restoring ferry). */
+static int exe_fd_for(struct cr_restore_ctx *c, struct cr_rtask *t)
+{
+	struct cr_mm *mm = t->mm;
+	char cur[64], want[4200];
+	struct stat a, b;
+	snprintf(cur, sizeof(cur), "/proc/%d/exe", t->pid);
+	snprintf(want, sizeof(want), "/proc/%d/root%s", c->o->agent_pid, mm->exe);
+	if (stat(cur, &a) == 0 && stat(want, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return -1;
+	return mm->exe_fd;
+}
+
+static int set_mm_map(struct cr_restore_ctx *c, struct cr_rtask *t,
+		      struct rt_err **err)
+{
+	struct cr_mm *mm = t->mm;
+	const uint64_t *f = mm->f;
+	struct prctl_mm_map m = {
+		.start_code = f[0], .end_code = f[1], .start_data = f[2],
+		.end_data = f[3], .start_brk = f[4], .brk = f[5], .start_stack = f[6],
+		.arg_start = f[7], .arg_end = f[8], .env_start = f[9], .env_end = f[10],
+		.auxv = (__u64 *)(t->helper + CR_PAGE),
+		.auxv_size = (uint32_t)mm->auxv_len,
+		.exe_fd = (uint32_t)exe_fd_for(c, t),
+	};
+	if (cr_mem_write(t->pid, t->helper, &m, sizeof(m), err) < 0 ||
+	    cr_mem_write(t->pid, t->helper + CR_PAGE, mm->auxv, mm->auxv_len, err) < 0)
+		return -1;
+	return cr_inj_ok(&t->inj, "prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM,
+			 PR_SET_MM_MAP, (long)t->helper, sizeof(m), 0, 0, NULL, err);
+}
+
+static int morph_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
+		    struct rt_err **err)
+{
+	struct cr_mm *mm = t->mm;
+	cleanup_free char *maps = NULL;
+	struct cr_vma *cur = NULL;
+	size_t n = 0;
+	if (cr_proc_read(t->pid, "maps", &maps, err) < 0 ||
+	    cr_parse_maps(maps, &cur, &n, err) < 0)
+		return -1;
+	int ret = unmap_agent(t, cur, n, err);
+	if (ret == 0)
+		ret = move_vdso(c, t, cur, n, err);
+	cr_vmas_free(cur, n);
+	for (size_t i = 0; i < mm->n && ret == 0; i++)
+		if (mm->vmas[i].kind != CR_VMA_SPECIAL)
+			ret = map_vma(t, &mm->vmas[i], err);
+	if (ret == 0)
+		ret = fill_pages(c, t, err);
+	if (ret == 0)
+		ret = set_mm_map(c, t, err);
+	return ret;
+}
+
+static void release_mm(struct cr_rtask *t)
+{
+	cr_mm_free(t->mm);
+	t->mm = NULL;
+}
+
+const struct cr_resource cr_res_mm = {
+	.name = "memory",
+	.dump = cr_dump_mm,
+	.prepare = prepare_mm,
+	.morph = morph_mm,
+	.release = release_mm,
+};
+
+/* ---- shared anonymous memory: created once, here, for every task ---- */
+
+struct shm_obj {
+	uint64_t ino;
+	int fd;
+};
+struct shm_table {
+	size_t n;
+	struct shm_obj *v;
+};
+
+static int create_shmem(struct cr_restore_ctx *c, const struct cr_vma *m, int *fd,
+			struct rt_err **err)
+{
+	char tag[64];
+	snprintf(tag, sizeof(tag), "shmem-%lu", (unsigned long)m->ino);
+	cleanup_free struct cr_run *runs = NULL;
+	size_t n_runs, size = m->pgoff * CR_PAGE + (m->end - m->start);
+	uint64_t npages = 0;
+	if (cr_read_runs(c->o->images_dirfd, tag, &runs, &n_runs, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n_runs; i++) {
+		npages += runs[i].npages;
+		if (runs[i].off + runs[i].npages * CR_PAGE > size)
+			return rt_err_set(err, 0, "pagemap-%s.img: run beyond the object", tag);
+	}
+	void *map, *obj;
+	size_t map_len;
+	const uint8_t *data;
+	if (cr_map_pages(c->o->images_dirfd, tag, npages, &map, &map_len, &data, err) < 0)
+		return -1;
+	obj = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (obj == MAP_FAILED) {
+		if (map)
+			munmap(map, map_len);
+		return rt_err_set(err, errno, "create shared memory of %zu bytes", size);
+	}
+	for (size_t i = 0, pos = 0; i < n_runs; pos += runs[i].npages * CR_PAGE, i++)
+		memcpy((uint8_t *)obj + runs[i].off, data + pos, runs[i].npages * CR_PAGE);
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)obj,
+		 (unsigned long)obj + size);
+	*fd = open(path, O_RDWR | O_CLOEXEC);
+	int e = errno;
+	munmap(obj, size);
+	if (map)
+		munmap(map, map_len);
+	if (*fd < 0)
+		return rt_err_set(err, e, "open '%s'", path);
+	c->st->pages_restored += npages;
+	return 0;
+}
+
+int cr_shmem_fd(struct cr_restore_ctx *c, const struct cr_vma *m, int *fd,
+		struct rt_err **err)
+{
+	struct shm_table *t = c->shm;
+	if (t == NULL)
+		t = c->shm = xcalloc(1, sizeof(*t));
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].ino == m->ino) {
+			*fd = t->v[i].fd;
+			return 0;
+		}
+	if (create_shmem(c, m, fd, err) < 0)
+		return -1;
+	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+	t->v[t->n++] = (struct shm_obj){ m->ino, *fd };
+	return 0;
+}
+
+void cr_shmem_free(struct cr_restore_ctx *c)
+{
+	struct shm_table *t = c->shm;
+	for (size_t i = 0; t && i < t->n; i++)
+		close(t->v[i].fd);
+	if (t)
+		free(t->v);
+	free(t);
+	c->shm = NULL;
+}

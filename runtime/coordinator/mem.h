@@ -1,0 +1,56 @@
+/* Memory layout shared by mem.c (dump) and mem-restore.c. */
+#ifndef FERRY_CR_MEM_H
+#define FERRY_CR_MEM_H
+
+#include "coordinator/internal.h"
+
+enum cr_vma_kind {
+	CR_VMA_ANON = 1,     /* private anonymous (heap, stack, mmap) */
+	CR_VMA_FILE_PRIVATE, /* private file mapping: CoW pages dumped */
+	CR_VMA_FILE_SHARED,  /* shared file mapping: contents stay in the file */
+	CR_VMA_SHMEM,        /* MAP_SHARED anonymous: shmem-INO-*.img */
+	CR_VMA_SPECIAL,      /* [vdso] [vvar] [vvar_vclock] [vsyscall]: located only */
+};
+
+struct cr_vma {
+	unsigned long start, end, pgoff; /* pgoff in pages */
+	uint64_t ino;
+	int prot, kind;
+	bool shared;
+	char *path;          /* as in maps; for files: inside the task's root */
+	uint64_t npages;     /* pages in the page file (restore) */
+	int tmpfd;           /* the agent's fd for the file or shmem (restore) */
+	int oflags;          /* how that file was opened (restore) */
+};
+
+struct cr_mm {
+	uint64_t f[11]; /* start_code end_code start_data end_data start_brk brk
+			 * start_stack arg_start arg_end env_start env_end */
+	uint8_t auxv[512];
+	size_t auxv_len;
+	char *exe;
+	int exe_fd;       /* in the agent (restore) */
+	struct cr_vma *vmas;
+	size_t n;
+	struct cr_run *runs;
+	size_t n_runs;
+	uint64_t npages;
+};
+
+int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
+		  struct rt_err **err);
+void cr_vmas_free(struct cr_vma *v, size_t n);
+struct cr_run {
+	uint64_t off, npages; /* address (or shmem offset) and length */
+};
+
+void cr_mm_free(struct cr_mm *mm);
+int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
+/* Read a pagemap-TAG.img; *runs is malloc'd. */
+int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
+		 struct rt_err **err);
+/* Map pages-TAG.img read-only: *data points at page 0 of the data. */
+int cr_map_pages(int dirfd, const char *tag, uint64_t npages, void **map,
+		 size_t *map_len, const uint8_t **data, struct rt_err **err);
+
+#endif

@@ -1,0 +1,329 @@
+/* Restore orchestration: check the machine -> build the task tree with the
+ * dumped pids through the agents -> per task, every resource's prepare ->
+ * morph every task by injection -> release all at once. Any failure kills
+ * every task of the restore. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "coordinator/internal.h"
+#include "util.h"
+
+#define RSEQ_FLAG_UNREGISTER 1
+
+/* prepare in this order (files first: it places the agent's socket);
+ * morph in this order (threads before signals: per-thread queues). */
+static const struct cr_resource *const restore_table[] = {
+	&cr_res_files, &cr_res_mm, &cr_res_threads, &cr_res_signals, &cr_res_misc,
+};
+
+struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->tasks[i].pid == pid)
+			return &c->tasks[i];
+	return NULL;
+}
+
+static int get_task(struct cr_rd *r, struct cr_rtask *t, struct rt_err **err)
+{
+	uint32_t v[4], code, n;
+	uint8_t z;
+	if (cr_get_u32(r, "pid", &v[0], err) < 0 || cr_get_u32(r, "ppid", &v[1], err) < 0 ||
+	    cr_get_u32(r, "pgid", &v[2], err) < 0 || cr_get_u32(r, "sid", &v[3], err) < 0 ||
+	    cr_get_u8(r, "zombie", &z, err) < 0 || cr_get_u32(r, "exit", &code, err) < 0 ||
+	    cr_get_u32(r, "threads", &n, err) < 0)
+		return -1;
+	if (n == 0 || n > 65536 || v[0] == 0)
+		return rt_err_set(err, 0, "pstree.img: record %zu: bad task", r->index);
+	*t = (struct cr_rtask){ .pid = (pid_t)v[0], .ppid = (pid_t)v[1],
+				.pgid = (pid_t)v[2], .sid = (pid_t)v[3], .zombie = z,
+				.exit_code = (int)code, .n_thr = n, .sock = -1 };
+	t->thr = xcalloc(n, sizeof(*t->thr));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t tid;
+		if (cr_get_u32(r, "tid", &tid, err) < 0)
+			return -1;
+		t->thr[i].tid = (pid_t)tid;
+	}
+	if (t->thr[0].tid != t->pid)
+		return rt_err_set(err, 0, "pstree.img: pid %d: leader first", t->pid);
+	return cr_rd_done(r, err);
+}
+
+static int load_pstree(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	cleanup_img struct cr_img *img = NULL;
+	if (cr_img_open(c->o->images_dirfd, "pstree.img", CR_IMG_PSTREE, &img, err) < 0)
+		return -1;
+	for (;;) {
+		struct cr_rd r;
+		int k = cr_img_next(img, &r, err);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		if (r.type != CR_R_TASK)
+			return rt_err_set(err, 0, "pstree.img: unexpected record %zu", r.index);
+		c->tasks = xrealloc(c->tasks, (c->n + 1) * sizeof(*c->tasks));
+		memset(&c->tasks[c->n], 0, sizeof(c->tasks[0]));
+		c->tasks[c->n].sock = -1;
+		if (get_task(&r, &c->tasks[c->n++], err) < 0)
+			return -1;
+		if (c->n > 1 && !cr_rtask_find(c, c->tasks[c->n - 1].ppid))
+			return rt_err_set(err, 0, "pstree.img: pid %d before its parent",
+					  c->tasks[c->n - 1].pid);
+	}
+	if (c->n == 0)
+		return rt_err_set(err, 0, "pstree.img: no task");
+	return 0;
+}
+
+/* Every task with its pid, session and group (leaders before members). */
+static int build_tree(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	c->tasks[0].sock = c->o->agent_fd;
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_rtask *t = &c->tasks[i];
+		if (i > 0) {
+			struct cr_rtask *p = cr_rtask_find(c, t->ppid);
+			int64_t pid;
+			if (cr_agent_call(p->sock, p->pid, "create a child", CR_AG_CLONE, -1,
+					  t->pid, 0, &pid, &t->sock, err) < 0)
+				return rt_err_wrap(err, "pid %d", t->pid);
+			if (pid != t->pid || t->sock < 0)
+				return rt_err_set(err, 0, "pid %d was created as %ld", t->pid,
+						  (long)pid);
+		}
+		if (t->sid == t->pid && cr_agent_call(t->sock, t->pid, "setsid", CR_AG_SETSID,
+						      -1, 0, 0, NULL, NULL, err) < 0)
+			return -1;
+		if (t->pgid == t->pid && t->sid != t->pid &&
+		    cr_agent_call(t->sock, t->pid, "setpgid", CR_AG_SETPGID, -1, 0, 0, NULL,
+				  NULL, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_rtask *t = &c->tasks[i];
+		if (t->pgid != t->pid && cr_rtask_find(c, t->pgid) &&
+		    cr_agent_call(t->sock, t->pid, "join its process group", CR_AG_SETPGID,
+				  -1, t->pgid, 0, NULL, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int prepare_all(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	if (cr_files_restore_load(c, err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_rtask *t = &c->tasks[i];
+		if (t->zombie) {
+			if (cr_agent_call(t->sock, t->pid, "become a zombie", CR_AG_EXIT, -1,
+					  t->exit_code, 0, NULL, NULL, err) == 0)
+				continue;
+			/* It died as asked: the call's EOF is expected. */
+			rt_err_free(*err);
+			*err = NULL;
+			continue;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(restore_table); k++)
+			if (restore_table[k]->prepare &&
+			    restore_table[k]->prepare(c, t, err) < 0)
+				return rt_err_wrap(err, "restore %s of pid %d",
+						   restore_table[k]->name, t->pid);
+		if (cr_agent_call(t->sock, t->pid, "close other fds", CR_AG_CLOSE_OTHERS, -1,
+				  0, 0, NULL, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A helper area free in the agent's layout and in the dumped one. */
+static int pick_helper(struct cr_rtask *t, unsigned long *addr, struct rt_err **err)
+{
+	cleanup_free char *maps = NULL;
+	if (cr_proc_read(t->pid, "maps", &maps, err) < 0)
+		return -1;
+	for (unsigned long a = 0x100000000ul; a < 0x7f0000000000ul; a += 0x40000000ul) {
+		bool busy = !cr_mm_range_free(t, a, CR_SCRATCH_SIZE);
+		for (const char *l = maps; !busy && l && *l;
+		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			unsigned long s, e;
+			busy = sscanf(l, "%lx-%lx", &s, &e) == 2 && a < e &&
+			       s < a + CR_SCRATCH_SIZE;
+		}
+		if (!busy) {
+			*addr = a;
+			return 0;
+		}
+	}
+	return rt_err_set(err, 0, "pid %d: no free address for the restore helper", t->pid);
+}
+
+/* KERNEL-NOTES steps 2-3: stop the agent, block signals, drop glibc's
+ * rseq, map the helper. */
+static int begin_morph(struct cr_restore_ctx *c, struct cr_rtask *t,
+		       struct rt_err **err)
+{
+	unsigned long vdso, helper = 0;
+	uint8_t *xs = NULL;
+	size_t xlen;
+	struct __ptrace_rseq_configuration rc = { 0 };
+	if (cr_seize(t->pid, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
+				     PTRACE_O_EXITKILL, err) < 0)
+		return -1;
+	t->seized = true;
+	t->thr[0].attached = true;
+	if (cr_interrupt_wait(t->pid, err) < 0 || cr_set_sigmask(t->pid, ~0ull, err) < 0 ||
+	    cr_task_vdso(t->pid, &vdso, err) < 0 ||
+	    cr_inj_init(&t->inj, t->pid, vdso + c->vdso.gadget_off, err) < 0)
+		return -1;
+	xs = xmalloc(CR_XSTATE_MAX);
+	int ret = cr_get_xstate(t->pid, xs, &xlen, err);
+	free(xs);
+	if (ret == 0 && xlen != t->thr[0].xlen)
+		return rt_err_set(err, 0, "pid %d: the image's xstate has %zu bytes, this "
+				  "CPU's %zu", t->pid, t->thr[0].xlen, xlen);
+	if (ret < 0 || ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->pid, sizeof(rc), &rc) < 0)
+		return ret < 0 ? -1 : rt_err_set(err, errno, "pid %d: read rseq", t->pid);
+	if (rc.rseq_abi_pointer &&
+	    cr_inj_ok(&t->inj, "unregister rseq", SYS_rseq, (long)rc.rseq_abi_pointer,
+		      rc.rseq_abi_size, RSEQ_FLAG_UNREGISTER, rc.signature, 0, 0, NULL, err) < 0)
+		return -1;
+	if (pick_helper(t, &helper, err) < 0 ||
+	    cr_inj_ok(&t->inj, "map the helper", SYS_mmap, (long)helper, CR_SCRATCH_SIZE,
+		      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		      -1, 0, NULL, err) < 0)
+		return -1;
+	t->helper = helper;
+	return 0;
+}
+
+/* KERNEL-NOTES step 11: drop the agent's socket, temporary fds and the
+ * helper; every thread gets its final registers and mask. */
+static int finish_morph(struct cr_rtask *t, struct rt_err **err)
+{
+	if (cr_inj_ok(&t->inj, "close the agent's fds", SYS_close_range, t->agent_sock_fd,
+		      ~0u, 0, 0, 0, 0, NULL, err) < 0 ||
+	    cr_inj_ok(&t->inj, "unmap the helper", SYS_munmap, (long)t->helper,
+		      CR_SCRATCH_SIZE, 0, 0, 0, 0, NULL, err) < 0)
+		return -1;
+	for (size_t i = 0; i < t->n_thr; i++) {
+		struct cr_rthread *th = &t->thr[i];
+		if (cr_setregs(th->tid, &th->regs, err) < 0 ||
+		    cr_set_xstate(th->tid, th->xstate, th->xlen, err) < 0 ||
+		    cr_set_sigmask(th->tid, th->sigmask, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int morph_all(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_rtask *t = &c->tasks[i];
+		if (t->zombie)
+			continue;
+		if (begin_morph(c, t, err) < 0)
+			return rt_err_wrap(err, "restore pid %d", t->pid);
+		for (size_t k = 0; k < ARRAY_SIZE(restore_table); k++)
+			if (restore_table[k]->morph && restore_table[k]->morph(c, t, err) < 0)
+				return rt_err_wrap(err, "restore %s of pid %d",
+						   restore_table[k]->name, t->pid);
+		if (finish_morph(t, err) < 0)
+			return rt_err_wrap(err, "restore pid %d", t->pid);
+	}
+	return 0;
+}
+
+/* The sync point: every task returns to user space at once. */
+static int release_all(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	const struct cr_freezer *f = c->o->freezer;
+	if (f && f->freeze(f->arg, true, err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t k = 0; k < c->tasks[i].n_thr; k++)
+			if (c->tasks[i].thr[k].attached &&
+			    ptrace(PTRACE_DETACH, c->tasks[i].thr[k].tid, 0, 0) < 0)
+				return rt_err_set(err, errno, "detach thread %d",
+						  c->tasks[i].thr[k].tid);
+	if (f && !c->o->paused && f->freeze(f->arg, false, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void kill_all(struct cr_restore_ctx *c)
+{
+	kill(c->o->agent_pid, SIGKILL);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->tasks[i].sock >= 0 || i == 0)
+			kill(c->tasks[i].pid, SIGKILL);
+	/* Reap our tracees so their parents can. */
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t k = c->tasks[i].n_thr; k-- > 0;)
+			if (c->tasks[i].thr[k].attached)
+				waitpid(c->tasks[i].thr[k].tid, NULL, __WALL);
+	const struct cr_freezer *f = c->o->freezer;
+	cleanup_err struct rt_err *e = NULL;
+	if (f)
+		f->freeze(f->arg, false, &e);
+}
+
+static void free_ctx(struct cr_restore_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_rtask *t = &c->tasks[i];
+		for (size_t k = 0; k < ARRAY_SIZE(restore_table); k++)
+			if (restore_table[k]->release)
+				restore_table[k]->release(t);
+		if (i > 0 && t->sock >= 0)
+			close(t->sock);
+		free(t->thr);
+	}
+	free(c->tasks);
+	cr_files_restore_free(c);
+	cr_shmem_free(c);
+}
+
+static int restore_all(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	pid_t root;
+	size_t xlen;
+	if (cr_vdso_self(&c->vdso, err) < 0 || cr_inventory_check(c, &root, &xlen, err) < 0 ||
+	    load_pstree(c, err) < 0)
+		return -1;
+	if (root != c->tasks[0].pid || root != c->o->agent_pid)
+		return rt_err_set(err, EOPNOTSUPP, "the image's root is pid %d, the agent "
+				  "is pid %d: restoring into another pid namespace than "
+				  "ours is not supported yet", root, c->o->agent_pid);
+	if (build_tree(c, err) < 0 || prepare_all(c, err) < 0 || morph_all(c, err) < 0)
+		return -1;
+	return release_all(c, err);
+}
+
+int cr_restore(const struct cr_restore_opts *o, struct cr_stats *st,
+	       struct rt_err **err)
+{
+	struct cr_stats dummy;
+	struct cr_restore_ctx c = { .o = o, .st = st ? st : &dummy };
+	memset(c.st, 0, sizeof(*c.st));
+	uint64_t t0 = cr_now_us();
+	int ret = restore_all(&c, err);
+	if (ret < 0)
+		kill_all(&c);
+	free_ctx(&c);
+	c.st->restore_time_us = cr_now_us() - t0;
+	if (ret < 0)
+		return rt_err_wrap(err, "restore");
+	return 0;
+}
