@@ -123,23 +123,25 @@ static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc
 		{ 0 },
 	};
 	struct exec_flags f = { 0 };
+	bool help = false;
 	int c, ret = 0;
-	while (ret == 0 && (c = rt_cmd_getopt(self, argc, argv, "e:tu:g:p:dc:h", opts, err)) != -1) {
-		if (c == 'h') {
-			rt_cmd_help(self);
-			ret = 1;
-		} else {
+	while (ret == 0 && !help &&
+	       (c = rt_cmd_getopt(self, argc, argv, "e:tu:g:p:dc:h", opts, err)) != -1) {
+		if (c == 'h')
+			help = true;
+		else
 			ret = apply(c, optarg, &f, err);
-		}
 	}
-	if (ret == 0)
+	if (help)
+		rt_cmd_help(self);
+	else if (ret == 0)
 		ret = rt_cmd_nargs(self, argc, 1, -1, err);
-	if (ret == 0)
-		ret = run_exec(ctx, &f, argc, argv, err);
+	if (!help && ret == 0)
+		ret = run_exec(ctx, &f, argc, argv, err); /* the process's exit status */
 	rt_strv_free(f.env);
 	free(f.gids);
 	oci_process_free(f.o.process);
-	return ret == 1 ? 0 : ret;
+	return ret;
 }
 
 const struct rt_cmd rt_cmd_exec = {

@@ -136,6 +136,9 @@ static int create_in_dir(const struct rt_create_opts *o, const char *dir, int di
 	    (console = rt_console_socket_connect(o->console_socket, err)) < 0)
 		return -1;
 	bool have_console = console >= 0 || o->console_fd >= 0;
+	if (o->console_socket && c->process && !c->process->terminal)
+		return rt_err_set(err, 0, "--console-socket: the process has no terminal "
+				  "(process.terminal is false)");
 	if (check_config(c, have_console, err) < 0 ||
 	    resolve_paths(o->bundle, c, &bundle, &rootfs, err) < 0 ||
 	    copy_config(bundle, dir, err) < 0)

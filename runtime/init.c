@@ -104,6 +104,11 @@ static int setup_console(struct rt_spawn *sp, struct rt_err **err)
 	int master, slave;
 	if (rt_pty_open(&master, &slave, p->console_height, p->console_width, err) < 0)
 		return -1;
+	if (rt_pty_bind_console(master, err) < 0) {
+		close(master);
+		close(slave);
+		return -1;
+	}
 	int ret = rt_send_fd(sp->console_fd, master, "/dev/ptmx", err);
 	close(master);
 	close(sp->console_fd);
@@ -113,7 +118,8 @@ static int setup_console(struct rt_spawn *sp, struct rt_err **err)
 	return rt_pty_become_console(slave, err);
 }
 
-/* Everything up to READY; returns the resolved binary. */
+/* Everything up to READY; returns the resolved binary (so a missing one
+ * fails create, not start). */
 static int init_setup(struct rt_spawn *sp, char **exe, struct rt_err **err)
 {
 	const struct oci_config *c = sp->config;
@@ -128,9 +134,7 @@ static int init_setup(struct rt_spawn *sp, char **exe, struct rt_err **err)
 	if (rt_process_limits(c->process, c->linux_.has_personality,
 			      c->linux_.personality, err) < 0)
 		return -1;
-	if (rt_process_lookup(c->process, exe, err) < 0)
-		return -1;
-	return rt_process_identity(c->process, c->linux_.seccomp, err);
+	return rt_process_lookup(c->process, exe, err);
 }
 
 /* Block until `ferry start` opens exec.fifo for reading. */
@@ -155,9 +159,14 @@ static void keep_only_preserved_fds(int preserve)
 	syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC);
 }
 
-/* After READY: wait for start, run startContainer hooks, exec. */
+/* After READY: identity, wait for start, startContainer hooks, exec. The
+ * identity (user, capabilities, seccomp) comes after READY, as in runc, so a
+ * seccomp profile never has to allow the runtime's own sync messages. */
 static int run_process(struct rt_spawn *sp, const char *exe, struct rt_err **err)
 {
+	const struct oci_config *c = sp->config;
+	if (rt_process_identity(c->process, c->linux_.seccomp, err) < 0)
+		return -1;
 	if (wait_for_start(sp, err) < 0)
 		return -1;
 	sp->state->pid = getpid();

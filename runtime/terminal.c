@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -34,6 +36,21 @@ int rt_pty_open(int *master, int *slave, unsigned rows, unsigned cols,
 	}
 	*master = steal_fd(&m);
 	*slave = s;
+	return 0;
+}
+
+int rt_pty_bind_console(int master, struct rt_err **err)
+{
+	unsigned n;
+	if (ioctl(master, TIOCGPTN, &n) < 0)
+		return rt_err_set(err, errno, "get the pty number");
+	char slave[64];
+	snprintf(slave, sizeof(slave), "/dev/pts/%u", n);
+	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	if (mount(slave, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		return rt_err_set(err, errno, "bind '%s' on /dev/console", slave);
 	return 0;
 }
 

@@ -13,6 +13,10 @@
 int rt_pty_open(int *master, int *slave, unsigned rows, unsigned cols,
 		struct rt_err **err);
 
+/* Bind the pty's slave over /dev/console (created if missing), so the
+ * container's console is its terminal, as runc provides it. */
+int rt_pty_bind_console(int master, struct rt_err **err);
+
 /* Make fd the controlling terminal and stdin/stdout/stderr. */
 int rt_pty_become_console(int slave, struct rt_err **err);
 
