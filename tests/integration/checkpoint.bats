@@ -1,0 +1,383 @@
+#!/usr/bin/env bats
+# checkpoint and restore from the command line, with runc's flags: what the
+# container looks like before and after, the error paths and what they leave
+# behind, the image directory (stats-dump.json, `ferry inspect`). The state of
+# the processes themselves is checked by the zdtm programs (tests/zdtm/run.sh).
+
+load helpers
+
+# requires_verb VERB...: skip until the runtime has these commands.
+requires_verb() {
+	local v
+	for v in "$@"; do
+		"$FERRY" "$v" --help >/dev/null 2>&1 || skip "$RUNTIME $v is not implemented"
+	done
+	if is_runc; then
+		command -v criu >/dev/null || skip "runc checkpoints with criu, which is not installed"
+	fi
+}
+
+setup() {
+	setup_test
+	setup_bundle
+	# Restore needs nothing from the rootfs to be writable, but the tests
+	# below leave marks in /tmp.
+	update_config '.root.readonly = false'
+	IMG=$TEST_DIR/img
+}
+
+teardown() {
+	teardown_test
+}
+
+# The pids (in the container's pid namespace) of init's children.
+children_in_ns() {
+	local id=${1:-$ID}
+	timeout 10 "$FERRY" --root "$ROOT" exec "$id" /bin/cat /proc/1/task/1/children 2>/dev/null |
+		tr ' ' '\n' | sed '/^$/d' | sort -n | tr '\n' ' '
+}
+
+# Nothing of container $1 is left: not listed, no state, no cgroup named
+# after it, no process of this test.
+assert_nothing_left() {
+	local id=$1
+	ferry list -q
+	assert_output_lacks "^$id\$"
+	ferry state "$id"
+	assert_failure
+	local cg
+	cg=$(find /sys/fs/cgroup -type d -name "*$id*" 2>/dev/null | head -5)
+	assert_eq "$cg" "" "cgroups of $id"
+	assert_eq "$(tagged_pids | tr '\n' ' ')" "" "processes left behind"
+}
+
+# A running container (payload spawn 2: init with two sleeping children),
+# checkpointed into $IMG.
+checkpointed_container() {
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	CHILDREN=$(children_in_ns)
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+}
+
+@test "checkpoint stops the container, removes it and writes images" {
+	requires_verb checkpoint
+	payload_args sleep
+	run_detached
+	local pid
+	pid=$(container_pid "$ID")
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	eventually "pid_gone $pid"
+	ferry list -q
+	assert_output_lacks "^$ID\$"
+	ferry state "$ID"
+	assert_failure
+	run_cmd ls -A "$IMG"
+	assert_success
+	[ -n "$output" ]
+}
+
+@test "restore brings the container back running with the same pids in its namespace" {
+	requires_verb checkpoint restore
+	checkpointed_container
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(children_in_ns)" "$CHILDREN" "init's children"
+	ferry exec "$ID" /bin/cat /proc/1/cmdline
+	assert_success
+	assert_eq "$(tr '\0' ' ' <<<"$output")" "/bin/payload spawn 2 " "init's command line"
+}
+
+@test "restore --bundle rebuilds the container from another directory" {
+	requires_verb checkpoint restore
+	checkpointed_container
+	cd /
+	ferry restore --detach --bundle "$BUNDLE" --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	ferry state "$ID"
+	assert_eq "$(jq -r .bundle <<<"$output")" "$BUNDLE" bundle
+}
+
+@test "exec, ps, kill, pause, resume and delete work on a restored container" {
+	requires_verb checkpoint restore
+	checkpointed_container
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	local pid
+	pid=$(container_pid "$ID")
+
+	ferry exec "$ID" /bin/payload echo after restore
+	assert_success
+	assert_eq "$output" "after restore" "exec output"
+
+	ferry ps -f json "$ID"
+	assert_success
+	assert_eq "$(jq length <<<"$output")" 3 "number of processes"
+	assert_eq "$(jq -c 'sort' <<<"$output")" "$(tagged_pids | sort -n | jq -s -c .)" pids
+	jq -e --argjson p "$pid" 'index($p) != null' <<<"$output" >/dev/null
+
+	ferry pause "$ID"
+	assert_success
+	wait_for_state "$ID" paused
+	ferry resume "$ID"
+	assert_success
+	wait_for_state "$ID" running
+
+	ferry kill "$ID" KILL
+	assert_success
+	wait_for_state "$ID" stopped
+	ferry delete "$ID"
+	assert_success
+	assert_nothing_left "$ID"
+}
+
+@test "a restored container can be checkpointed and restored again" {
+	requires_verb checkpoint restore
+	checkpointed_container
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	ferry checkpoint --image-path "$TEST_DIR/img2" "$ID"
+	assert_success
+	ferry state "$ID"
+	assert_failure
+	ferry restore --detach --image-path "$TEST_DIR/img2" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(children_in_ns)" "$CHILDREN" "init's children after two cycles"
+}
+
+@test "restore under a new id" {
+	requires_verb checkpoint restore
+	checkpointed_container
+	local new=$ID-new
+	ferry restore --detach --image-path "$IMG" "$new"
+	assert_success
+	wait_for_state "$new" running
+	ferry list -q
+	assert_output_has "^$new\$"
+	assert_output_lacks "^$ID\$"
+	assert_eq "$(children_in_ns "$new")" "$CHILDREN" "init's children"
+	ferry delete --force "$new"
+	assert_success
+}
+
+@test "restoring twice from the same image gives two independent containers" {
+	requires_verb checkpoint restore
+	checkpointed_container
+	ferry restore --detach --image-path "$IMG" "$ID-a"
+	assert_success
+	ferry restore --detach --image-path "$IMG" "$ID-b"
+	assert_success
+	wait_for_state "$ID-a" running
+	wait_for_state "$ID-b" running
+	local a b
+	a=$(container_pid "$ID-a")
+	b=$(container_pid "$ID-b")
+	[ "$a" != "$b" ]
+	assert_eq "$(children_in_ns "$ID-a")" "$CHILDREN" "children of $ID-a"
+	assert_eq "$(children_in_ns "$ID-b")" "$CHILDREN" "children of $ID-b"
+	# Killing one leaves the other alone.
+	ferry kill "$ID-a" KILL
+	assert_success
+	wait_for_state "$ID-a" stopped
+	assert_eq "$(container_status "$ID-b")" running "status of $ID-b"
+}
+
+@test "checkpoint --leave-running keeps the container running" {
+	requires_verb checkpoint
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	local pid children
+	pid=$(container_pid "$ID")
+	children=$(children_in_ns)
+	ferry checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	assert_eq "$(container_status "$ID")" running status
+	assert_eq "$(container_pid "$ID")" "$pid" pid
+	assert_eq "$(children_in_ns)" "$children" "init's children"
+	# Thawed and untraced, not merely listed as running.
+	assert_eq "$(awk '/^TracerPid:/ { print $2 }' "/proc/$pid/status")" 0 TracerPid
+	[[ "$(awk '/^State:/ { print $2 }' "/proc/$pid/status")" != [tT] ]]
+	ferry exec "$ID" /bin/payload echo still here
+	assert_success
+	run_cmd ls -A "$IMG"
+	[ -n "$output" ]
+}
+
+@test "the image of a container left running restores under a new id" {
+	requires_verb checkpoint restore
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	local children
+	children=$(children_in_ns)
+	ferry checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	ferry restore --detach --image-path "$IMG" "$ID-copy"
+	assert_success
+	wait_for_state "$ID-copy" running
+	assert_eq "$(container_status "$ID")" running "the original's status"
+	assert_eq "$(children_in_ns "$ID-copy")" "$children" "the copy's children"
+}
+
+@test "checkpoint of a created container fails and leaves it created" {
+	requires_verb checkpoint
+	payload_args sleep
+	ferry create "$ID"
+	assert_success
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_eq "$(container_status "$ID")" created status
+}
+
+@test "checkpoint of a stopped container fails" {
+	requires_verb checkpoint
+	payload_args exit 0
+	ferry run -d "$ID"
+	assert_success
+	wait_for_state "$ID" stopped
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_eq "$(container_status "$ID")" stopped status
+}
+
+@test "checkpoint of a container that does not exist fails" {
+	requires_verb checkpoint
+	ferry checkpoint --image-path "$IMG" no-such-container
+	assert_failure
+	assert_output_has 'no-such-container'
+}
+
+@test "restore from a missing image fails and leaves nothing behind" {
+	requires_verb restore
+	ferry restore --detach --image-path "$TEST_DIR/no-such-dir" "$ID"
+	assert_failure
+	assert_nothing_left "$ID"
+	mkdir "$TEST_DIR/empty"
+	ferry restore --detach --image-path "$TEST_DIR/empty" "$ID"
+	assert_failure
+	assert_nothing_left "$ID"
+}
+
+@test "restore from a corrupt image fails and leaves nothing behind" {
+	requires_verb checkpoint restore
+	checkpointed_container
+	local f how n=0
+	for how in truncate garbage; do
+		n=$((n + 1))
+		rm -rf "$IMG.bad"
+		cp -a "$IMG" "$IMG.bad"
+		for f in "$IMG.bad"/*; do
+			[ -f "$f" ] || continue
+			case $how in
+			truncate) truncate -s "$(($(stat -c %s "$f") / 2))" "$f" ;;
+			garbage) head -c "$(stat -c %s "$f")" /dev/urandom >"$f" ;;
+			esac
+		done
+		ferry restore --detach --image-path "$IMG.bad" "$ID-$n"
+		assert_failure
+		assert_nothing_left "$ID-$n"
+	done
+	# The good image is still good.
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+}
+
+@test "checkpoint refuses an fd it cannot save and leaves the container running unchanged" {
+	requires_verb checkpoint
+	# /dev/full: a device ferry does not checkpoint (only null, zero, random
+	# and urandom). If that ever changes, pick another kind here.
+	set_args /bin/sh -c 'exec 7</dev/full; exec /bin/payload sleep'
+	run_detached
+	local pid
+	pid=$(container_pid "$ID")
+	eventually "[ -e /proc/$pid/fd/7 ]"
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has 'fd 7|/dev/full'
+	assert_eq "$(container_status "$ID")" running status
+	assert_eq "$(container_pid "$ID")" "$pid" pid
+	assert_eq "$(readlink "/proc/$pid/fd/7")" /dev/full "fd 7"
+	assert_eq "$(awk '/^TracerPid:/ { print $2 }' "/proc/$pid/status")" 0 TracerPid
+	[[ "$(awk '/^State:/ { print $2 }' "/proc/$pid/status")" != [tT] ]]
+	ferry exec "$ID" /bin/payload echo still here
+	assert_success
+	# And it can still be stopped and deleted normally.
+	ferry kill "$ID" KILL
+	assert_success
+	wait_for_state "$ID" stopped
+}
+
+@test "stats-dump.json holds the dump's timings and page counts" {
+	requires_verb checkpoint
+	payload_args eat 8
+	run_detached
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	[ -f "$IMG/stats-dump.json" ]
+	run_cmd jq -e '[.freezing_time, .frozen_time, .memdump_time, .memwrite_time,
+			.pages_scanned, .pages_written] | all(type == "number" and . >= 0)' \
+		"$IMG/stats-dump.json"
+	assert_success
+	run_cmd jq -e '.pages_written <= .pages_scanned and .pages_written >= 2048' "$IMG/stats-dump.json"
+	assert_success
+}
+
+@test "checkpoint --work-path puts stats-dump.json there too" {
+	requires_verb checkpoint
+	payload_args sleep
+	run_detached
+	mkdir "$TEST_DIR/work"
+	ferry checkpoint --image-path "$IMG" --work-path "$TEST_DIR/work" "$ID"
+	assert_success
+	run_cmd jq -e 'has("freezing_time")' "$TEST_DIR/work/stats-dump.json"
+	assert_success
+}
+
+@test "inspect shows the process tree of an image" {
+	requires_verb checkpoint inspect
+	skip_if_runc "runc has no inspect (crit is CRIU's)"
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	local children
+	children=$(children_in_ns)
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+
+	ferry inspect "$IMG"
+	assert_success
+	assert_output_has 'payload'
+	local c
+	for c in 1 $children; do
+		assert_output_has "(^|[^0-9])$c([^0-9]|$)"
+	done
+
+	ferry inspect --format json "$IMG"
+	assert_success
+	run_cmd jq -e . "$FERRY_OUT"
+	assert_success
+	# Every pid of the tree appears as a number somewhere in the JSON.
+	local pids
+	pids=$(jq -c '[.. | objects | .pid? | numbers] | sort' "$FERRY_OUT")
+	assert_eq "$pids" "$(echo 1 $children | jq -sc 'sort')" "pids in the JSON"
+}
+
+@test "inspect of a corrupt image fails with a message" {
+	requires_verb inspect
+	skip_if_runc "runc has no inspect"
+	mkdir "$IMG"
+	head -c 4096 /dev/urandom >"$IMG/inventory.img"
+	ferry inspect "$IMG"
+	assert_failure
+	[ -n "$output" ]
+}
