@@ -729,6 +729,19 @@ int cr_img_expect(struct cr_img *img, uint32_t type, struct cr_rd *r,
 	return 0;
 }
 
+int cr_img_end(struct cr_img *img, struct rt_err **err)
+{
+	size_t index = img->index;
+	struct cr_rd rec;
+	int ret = cr_img_next(img, &rec, err);
+	if (ret < 0)
+		return -1;
+	if (ret > 0)
+		return rt_err_set(err, 0, "'%s': record %zu: type %u where the file "
+				  "should end", img->name, index, rec.type);
+	return 0;
+}
+
 /* ---- fields ------------------------------------------------------------ */
 
 static const char *fname(const char *field)

@@ -111,6 +111,9 @@ int cr_img_next(struct cr_img *img, struct cr_rd *r, struct rt_err **err);
 /* Next record, which must be of type `type`; end of file is an error. */
 int cr_img_expect(struct cr_img *img, uint32_t type, struct cr_rd *r,
 		  struct rt_err **err);
+/* The file must end here: its end record is next. For readers that know
+ * how many records to expect, so a file with more is refused too. */
+int cr_img_end(struct cr_img *img, struct rt_err **err);
 
 int cr_get_u8(struct cr_rd *r, const char *field, uint8_t *v, struct rt_err **err);
 int cr_get_u32(struct cr_rd *r, const char *field, uint32_t *v, struct rt_err **err);
