@@ -4,6 +4,7 @@
 #   make check      deps + build + every test, ends with "N passed, N failed, N skipped"
 #   make demo       deps + build + the main job end to end
 #   make bench      benchmarks (not part of check)
+#   make kernel-test  build kernel-patches/ into a kernel, boot it in qemu (long; not part of check)
 #   make SANITIZE=1 check   the same under AddressSanitizer/UBSan
 
 PKGS := yajl libseccomp libcap
@@ -67,6 +68,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@hack/bench.sh
 
+# Builds ferry first so the guest can run a static `ferry check` too.
+kernel-test: deps
+	@$(MAKE) --no-print-directory all
+	@hack/kernel-test.sh
+
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
@@ -75,5 +81,5 @@ lint:
 clean:
 	rm -rf build build-asan ferry
 
-.PHONY: all deps check demo bench lint clean ferry
+.PHONY: all deps check demo bench lint clean ferry kernel-test
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

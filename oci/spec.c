@@ -468,22 +468,41 @@ static void gen_features_linux(yajl_gen g)
 	yajl_gen_map_close(g);
 }
 
-/* Keys sorted, as Go marshals a map. */
-static void gen_features_annotations(yajl_gen g)
+static int cmp_pair(const void *a, const void *b)
+{
+	return strcmp(((char *const *)a)[0], ((char *const *)b)[0]);
+}
+
+/* Keys sorted, as Go marshals a map. extra: more key, value pairs. */
+static void gen_features_annotations(yajl_gen g, char *const *extra)
 {
 	const struct scmp_version *v = seccomp_version();
 	cleanup_free char *libseccomp =
 		xasprintf("%u.%u.%u", v->major, v->minor, v->micro);
+	size_t n_extra = rt_strv_len(extra) / 2, n = 2 + n_extra;
+	cleanup_free char **kv = xcalloc(2 * n, sizeof(char *));
+	kv[0] = "io.github.ferry.version";
+	kv[1] = FERRY_VERSION;
+	kv[2] = "io.github.seccomp.libseccomp.version";
+	kv[3] = libseccomp;
+	for (size_t i = 0; i < 2 * n_extra; i++)
+		kv[4 + i] = extra[i];
+	qsort(kv, n, 2 * sizeof(char *), cmp_pair);
 	gen_str(g, "annotations");
 	yajl_gen_map_open(g);
-	gen_key_str(g, "io.github.ferry.version", FERRY_VERSION);
-	gen_key_str(g, "io.github.seccomp.libseccomp.version", libseccomp);
+	for (size_t i = 0; i < n; i++)
+		gen_key_str(g, kv[2 * i], kv[2 * i + 1]);
 	yajl_gen_map_close(g);
+}
+
+char *oci_features_json(void)
+{
+	return oci_features_json_annotated(NULL);
 }
 
 /* Indented by four spaces as `runc features` prints it (runc also adds a
  * newline, which is the caller's to print). */
-char *oci_features_json(void)
+char *oci_features_json_annotated(char *const *extra)
 {
 	yajl_gen g = gen_new("    ");
 	yajl_gen_map_open(g);
@@ -492,7 +511,7 @@ char *oci_features_json(void)
 	gen_hook_names(g);
 	gen_key_strv(g, "mountOptions", mount_options);
 	gen_features_linux(g);
-	gen_features_annotations(g);
+	gen_features_annotations(g, extra);
 	yajl_gen_map_close(g);
 	return gen_take(g);
 }

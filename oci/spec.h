@@ -16,5 +16,8 @@ char *oci_spec_default(bool rootless, uid_t uid, gid_t gid);
 /* The runtime-spec features document describing this build, indented by four
  * spaces like `runc features`, without the final newline runc prints. */
 char *oci_features_json(void);
+/* The same with more annotations: key, value, key, value, ..., NULL (or
+ * NULL for none), merged in key order. */
+char *oci_features_json_annotated(char *const *extra);
 
 #endif

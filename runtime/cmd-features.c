@@ -1,8 +1,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "cmd.h"
 #include "oci/spec.h"
+#include "util.h"
 
 static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc,
 	       char **argv, struct rt_err **err)
@@ -17,7 +19,13 @@ static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc
 	}
 	if (rt_cmd_nargs(self, argc, 0, 0, err) < 0)
 		return -1;
-	char *json = oci_features_json();
+	/* The kernel facts `ferry check` reports, as annotations. */
+	cleanup_check_report struct rt_check_report *checks = NULL;
+	struct rt_check_opts copts = { 0 };
+	if (rt_check_run(&copts, &checks, err) < 0)
+		return -1;
+	cleanup_strv char **notes = rt_check_annotations(checks);
+	char *json = oci_features_json_annotated(notes);
 	printf("%s\n", json);
 	free(json);
 	return 0;

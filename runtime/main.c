@@ -18,7 +18,8 @@ static const struct rt_cmd *const commands[] = {
 	&rt_cmd_create, &rt_cmd_start, &rt_cmd_run, &rt_cmd_state, &rt_cmd_kill,
 	&rt_cmd_delete, &rt_cmd_list, &rt_cmd_ps, &rt_cmd_exec, &rt_cmd_pause,
 	&rt_cmd_resume, &rt_cmd_events, &rt_cmd_update, &rt_cmd_spec,
-	&rt_cmd_features, &rt_cmd_checkpoint, &rt_cmd_restore,
+	&rt_cmd_features, &rt_cmd_checkpoint, &rt_cmd_restore, &rt_cmd_check,
+	&rt_cmd_inspect,
 };
 
 static void print_version(void)

@@ -1,9 +1,11 @@
 /* The restore agent: what every restored task runs until it is morphed.
  * A command loop on a SOCK_SEQPACKET unix socket; each command is one
  * fixed-size message (an fd may ride along with SCM_RIGHTS), each answer is
- * {result, errno} (plus the child's socket for CLONE). Topology: one
- * socketpair per task, made by its parent's agent at CLONE; the
- * coordinator gets its end back in the answer. The agent never allocates
+ * {result, errno} (plus the child's socket and pidfd for CLONE). Topology:
+ * one socketpair per task, made by its parent's agent at CLONE; the
+ * coordinator gets its end back in the answer. Agents live in the tree's
+ * pid namespace: pids in commands and results are vpids, and the pidfd
+ * tells the coordinator the child's hpid (pidns.c). The agent never allocates
  * after start and keeps its socket at a number the coordinator picks, past
  * every dumped fd. The coordinator seizes it while it waits in recvmsg. */
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "util.h"
 
 #define AGENT_MAX_FDS 4096
+#define MSG_MAX_FDS 2
 
 struct agent_msg {
 	int32_t cmd;
@@ -35,23 +38,24 @@ struct agent_reply {
 	int32_t pad;
 };
 
-static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
+/* fds[0..n) ride along; n is at most MSG_MAX_FDS. */
+static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
 {
 	struct iovec iov = { (void *)buf, len };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(MSG_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
+	if (n > 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
 	}
 	ssize_t r;
 	do
@@ -60,11 +64,17 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 	return r;
 }
 
-static ssize_t recv_with_fd(int sock, void *buf, size_t len, int *fd)
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	return send_fds(sock, buf, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+/* Fills fds[0..MSG_MAX_FDS) with what came along, -1 for none. */
+static ssize_t recv_fds(int sock, void *buf, size_t len, int *fds)
 {
 	struct iovec iov = { buf, len };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(MSG_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -73,36 +83,79 @@ static ssize_t recv_with_fd(int sock, void *buf, size_t len, int *fd)
 	do
 		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (r < 0 && errno == EINTR);
-	*fd = -1;
+	for (size_t i = 0; i < MSG_MAX_FDS; i++)
+		fds[i] = -1;
 	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len >= CMSG_LEN(0)) {
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(cm), (n < MSG_MAX_FDS ? n : MSG_MAX_FDS) * sizeof(int));
+	}
 	return r;
+}
+
+static ssize_t recv_with_fd(int sock, void *buf, size_t len, int *fd)
+{
+	int fds[MSG_MAX_FDS];
+	ssize_t r = recv_fds(sock, buf, len, fds);
+	*fd = fds[0];
+	for (size_t i = 1; i < MSG_MAX_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
+/* One round trip; rfds[0..n_rfds) get the fds of the answer (-1 for none),
+ * the rest are closed. */
+static int agent_call(int sock, pid_t pid, const char *what, int cmd, int fd,
+		      int64_t a0, int64_t a1, int64_t *ret, int *rfds, size_t n_rfds,
+		      struct rt_err **err)
+{
+	struct agent_msg m = { .cmd = cmd, .a0 = a0, .a1 = a1 };
+	struct agent_reply r;
+	int got[MSG_MAX_FDS];
+	if (send_with_fd(sock, &m, sizeof(m), fd) != sizeof(m))
+		return rt_err_set(err, errno, "pid %d: %s: the restore agent is gone", pid, what);
+	ssize_t n = recv_fds(sock, &r, sizeof(r), got);
+	int e = n < 0 ? errno : EPIPE;
+	for (size_t i = 0; i < MSG_MAX_FDS; i++) {
+		bool keep = i < n_rfds && n == sizeof(r);
+		if (i < n_rfds)
+			rfds[i] = keep ? got[i] : -1;
+		if (!keep && got[i] >= 0)
+			close(got[i]);
+	}
+	if (n != sizeof(r))
+		return rt_err_set(err, e, "pid %d: %s: no answer from the restore agent",
+				  pid, what);
+	if (r.ret < 0)
+		return rt_err_set(err, r.err, "pid %d: %s", pid, what);
+	if (ret)
+		*ret = r.ret;
+	return 0;
 }
 
 int cr_agent_call(int sock, pid_t pid, const char *what, int cmd, int fd,
 		  int64_t a0, int64_t a1, int64_t *ret, int *rfd,
 		  struct rt_err **err)
 {
-	struct agent_msg m = { .cmd = cmd, .a0 = a0, .a1 = a1 };
-	struct agent_reply r;
-	int got = -1;
-	if (send_with_fd(sock, &m, sizeof(m), fd) != sizeof(m))
-		return rt_err_set(err, errno, "pid %d: %s: the restore agent is gone", pid, what);
-	if (recv_with_fd(sock, &r, sizeof(r), &got) != sizeof(r)) {
-		if (got >= 0)
-			close(got);
-		return rt_err_set(err, errno ? errno : EPIPE, "pid %d: %s: no answer "
-				  "from the restore agent", pid, what);
-	}
-	if (rfd)
-		*rfd = got;
-	else if (got >= 0)
-		close(got);
-	if (r.ret < 0)
-		return rt_err_set(err, r.err, "pid %d: %s", pid, what);
-	if (ret)
-		*ret = r.ret;
+	return agent_call(sock, pid, what, cmd, fd, a0, a1, ret, rfd, rfd ? 1 : 0, err);
+}
+
+int cr_agent_clone(int sock, pid_t pid, pid_t vpid, int *child_sock, int *pidfd,
+		   struct rt_err **err)
+{
+	int fds[MSG_MAX_FDS] = { -1, -1 };
+	int64_t got = 0;
+	int ret = agent_call(sock, pid, "create a child", CR_AG_CLONE, -1, vpid, 0, &got,
+			     fds, MSG_MAX_FDS, err);
+	*child_sock = fds[0];
+	*pidfd = fds[1];
+	if (ret < 0)
+		return -1;
+	if (got != vpid || fds[0] < 0 || fds[1] < 0)
+		return rt_err_set(err, 0, "pid %d: its child %d was created as %ld", pid,
+				  vpid, (long)got);
 	return 0;
 }
 
@@ -123,13 +176,16 @@ static _Noreturn void die_like(int status)
 	_exit(WEXITSTATUS(status));
 }
 
-static long ag_clone(struct agent *ag, pid_t pid, int *child_sock)
+/* The child gets pid `pid` in our pid namespace; out_fds: its socket and
+ * its pidfd. */
+static long ag_clone(struct agent *ag, pid_t pid, int *out_fds)
 {
-	int sv[2];
+	int sv[2], pidfd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	uint64_t tid = (uint64_t)pid;
-	struct clone_args a = { .exit_signal = SIGCHLD, .set_tid = (uintptr_t)&tid,
+	struct clone_args a = { .flags = CLONE_PIDFD, .pidfd = (uintptr_t)&pidfd,
+				.exit_signal = SIGCHLD, .set_tid = (uintptr_t)&tid,
 				.set_tid_size = 1 };
 	long r = syscall(SYS_clone3, &a, sizeof(a));
 	if (r == 0) {
@@ -142,7 +198,8 @@ static long ag_clone(struct agent *ag, pid_t pid, int *child_sock)
 		close(sv[0]);
 		return -1;
 	}
-	*child_sock = sv[0];
+	out_fds[0] = sv[0];
+	out_fds[1] = pidfd;
 	return r;
 }
 
@@ -180,7 +237,7 @@ static long ag_dup(struct agent *ag, int fd, int to, int flags)
 	return r < 0 ? -1 : 0;
 }
 
-static long ag_do(struct agent *ag, const struct agent_msg *m, int fd, int *out_fd)
+static long ag_do(struct agent *ag, const struct agent_msg *m, int fd, int *out_fds)
 {
 	switch (m->cmd) {
 	case CR_AG_SOCKFD: {
@@ -194,7 +251,7 @@ static long ag_do(struct agent *ag, const struct agent_msg *m, int fd, int *out_
 		return 0;
 	}
 	case CR_AG_CLONE:
-		return ag_clone(ag, (pid_t)m->a0, out_fd);
+		return ag_clone(ag, (pid_t)m->a0, out_fds);
 	case CR_AG_SETSID:
 		return getsid(0) == getpid() ? 0 : setsid();
 	case CR_AG_SETPGID:
@@ -219,7 +276,7 @@ _Noreturn void cr_restore_agent(int sock)
 	signal(SIGCHLD, SIG_DFL); /* zombies we create stay zombies */
 	for (;;) {
 		struct agent_msg m;
-		int fd = -1, out_fd = -1;
+		int fd = -1, out_fds[MSG_MAX_FDS] = { -1, -1 };
 		ssize_t n = recv_with_fd(ag.sock, &m, sizeof(m), &fd);
 		if (n == 0 || (n < 0 && errno != EINTR))
 			_exit(0); /* the coordinator went away */
@@ -229,10 +286,12 @@ _Noreturn void cr_restore_agent(int sock)
 			continue;
 		}
 		errno = 0;
-		struct agent_reply r = { .ret = ag_do(&ag, &m, fd, &out_fd) };
+		struct agent_reply r = { .ret = ag_do(&ag, &m, fd, out_fds) };
 		r.err = r.ret < 0 ? errno : 0;
-		send_with_fd(ag.sock, &r, sizeof(r), out_fd);
-		if (out_fd >= 0)
-			close(out_fd);
+		size_t n_out = out_fds[1] >= 0 ? 2 : out_fds[0] >= 0 ? 1 : 0;
+		send_fds(ag.sock, &r, sizeof(r), out_fds, n_out);
+		for (size_t i = 0; i < MSG_MAX_FDS; i++)
+			if (out_fds[i] >= 0)
+				close(out_fds[i]);
 	}
 }

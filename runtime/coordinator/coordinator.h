@@ -70,6 +70,19 @@ void cr_pstree_free(struct cr_pstree *t);
 void cr_pstree_freep(struct cr_pstree **t);
 #define cleanup_pstree __attribute__((cleanup(cr_pstree_freep)))
 
+/* Task counters of one cgroup2 cgroup from "cgroup.tasks.events", a file
+ * only kernels with ferry's patch 1 have (kernel-patches/README.md). The
+ * same values before the freeze and after the last tree walk prove that no
+ * task entered or left the cgroup meanwhile (no fork raced the freeze). An
+ * open fd polls POLLPRI on every change: a waiter for `ferry events`. */
+#define CR_TASKS_EVENTS_FILE "cgroup.tasks.events"
+struct cr_tasks_events {
+	uint64_t fork, exit, migrate_in, migrate_out;
+};
+/* An fd of dir's file, or -1 with errno (ENOENT: no patch 1 here). */
+int cr_tasks_events_open(const char *cgroup_dir);
+int cr_tasks_events_read(int fd, struct cr_tasks_events *out, struct rt_err **err);
+
 /* ---- checkpoint and restore (dump.c, restore.c) ----
  *
  * The coordinator knows nothing about OCI: the runtime hands it a task tree
@@ -89,7 +102,14 @@ void cr_pstree_freep(struct cr_pstree **t);
  *    task"): the agent stops, the coordinator replaces its memory map,
  *    registers, signal state and identity with the dumped ones, re-creates
  *    its threads, and detaches everything at once while the cgroup is frozen.
- * Any failure kills every task of the restore. */
+ * Any failure kills every task of the restore.
+ *
+ * Pids: the images record every pid, tid, parent, group and session as the
+ * tree's own pid namespace sees it (a container's init is 1). The
+ * coordinator may run in an ancestor namespace (the host's): it walks,
+ * ptraces and reads /proc by the pids it sees there, and the agents, which
+ * live in the tree's namespace, create the tasks with the recorded pids.
+ * When both are the same namespace, nothing differs. */
 
 /* How to freeze the tasks: the runtime passes its cgroup freezer. */
 struct cr_freezer {
@@ -126,7 +146,10 @@ int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **e
 
 struct cr_restore_opts {
 	int images_dirfd;
-	pid_t agent_pid;   /* the blank root task, running cr_restore_agent() */
+	/* The blank root task, running cr_restore_agent(), as our pid namespace
+	 * sees it. In its own namespace it must already have the image's root
+	 * pid (1: the first task of a new pid namespace). */
+	pid_t agent_pid;
 	int agent_fd;      /* our end of its command socket */
 	/* The restore caller's stdio, installed where the dumped tree had the
 	 * container's stdio (fds inherited from the runtime at create). */
@@ -146,5 +169,16 @@ _Noreturn void cr_restore_agent(int sock);
 /* Write stats as JSON ("stats-dump.json" / "stats-restore.json"). */
 int cr_stats_write(int dirfd, const char *name, const struct cr_stats *st,
 		   struct rt_err **err);
+
+/* ---- inspect (inspect.c) ---- */
+
+enum cr_inspect_format { CR_INSPECT_TEXT, CR_INSPECT_JSON };
+
+/* What the checkpoint in image directory dir holds: *out (malloc'd) is a
+ * tree view or a JSON document. Every file is read and checked as restore
+ * would read it; on error nothing is returned and the error names the file
+ * and the record. */
+int cr_inspect(const char *dir, enum cr_inspect_format format, char **out,
+	       struct rt_err **err);
 
 #endif

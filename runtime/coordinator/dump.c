@@ -1,6 +1,10 @@
 /* Checkpoint orchestration: freeze -> seize the tree -> per task, every
  * resource of the table -> inventory -> kill or release. Any error releases
- * every task exactly as it was. */
+ * every task exactly as it was.
+ *
+ * We walk and act by host pids; the images get the pids the tasks have in
+ * their own pid namespace (pidns.c), which must be the root's: a nested
+ * pid namespace inside the tree is refused. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,18 +22,16 @@ static const struct cr_resource *const dump_table[] = {
 	&cr_res_threads, &cr_res_signals, &cr_res_misc, &cr_res_files, &cr_res_mm,
 };
 
-static int parse_stat_ids(struct cr_dtask *t, struct rt_err **err)
+/* Zombie or not, and a zombie's exit code. */
+static int parse_stat(struct cr_dtask *t, struct rt_err **err)
 {
 	cleanup_free char *stat = NULL;
-	if (cr_proc_read(t->pid, "stat", &stat, err) < 0)
+	if (cr_proc_read(t->hpid, "stat", &stat, err) < 0)
 		return -1;
 	const char *p = strrchr(stat, ')');
 	char state;
-	int ppid, pgid, sid;
-	if (p == NULL || sscanf(p + 2, "%c %d %d %d", &state, &ppid, &pgid, &sid) != 4)
-		return rt_err_set(err, 0, "pid %d: unreadable /proc/%d/stat", t->pid, t->pid);
-	t->pgid = pgid;
-	t->sid = sid;
+	if (p == NULL || sscanf(p + 2, "%c", &state) != 1)
+		return rt_err_set(err, 0, "pid %d: unreadable /proc/%d/stat", t->hpid, t->hpid);
 	t->zombie = state == 'Z';
 	if (t->zombie) {
 		/* field 52, the 50th after the state */
@@ -49,7 +51,7 @@ int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
 		return 0;
 	}
 	t->thr[i].injected = true;
-	return cr_inj_init(j, t->thr[i].tid, t->gadget, err);
+	return cr_inj_init(j, t->thr[i].htid, t->gadget, err);
 }
 
 /* Registers and mask of every thread; block all signals so injected
@@ -60,24 +62,24 @@ static int prepare_task(struct cr_dump_ctx *c, struct cr_dtask *t,
 	for (size_t i = 0; i < t->n_thr; i++) {
 		struct cr_dthread *th = &t->thr[i];
 		th->xstate = xmalloc(CR_XSTATE_MAX);
-		if (cr_getregs(th->tid, &th->regs, err) < 0 ||
-		    cr_get_xstate(th->tid, th->xstate, &th->xlen, err) < 0 ||
-		    cr_get_sigmask(th->tid, &th->sigmask, err) < 0)
+		if (cr_getregs(th->htid, &th->regs, err) < 0 ||
+		    cr_get_xstate(th->htid, th->xstate, &th->xlen, err) < 0 ||
+		    cr_get_sigmask(th->htid, &th->sigmask, err) < 0)
 			return -1;
-		if (cr_set_sigmask(th->tid, ~0ull, err) < 0)
+		if (cr_set_sigmask(th->htid, ~0ull, err) < 0)
 			return -1;
 		th->mask_blocked = true;
 	}
 	unsigned long vdso;
 	uint8_t insn[2];
-	if (cr_task_vdso(t->pid, &vdso, err) < 0)
+	if (cr_task_vdso(t->hpid, &vdso, err) < 0)
 		return -1;
 	t->gadget = vdso + c->vdso.gadget_off;
-	if (cr_mem_read(t->pid, t->gadget, insn, 2, err) < 0)
+	if (cr_mem_read(t->hpid, t->gadget, insn, 2, err) < 0)
 		return -1;
 	if (insn[0] != 0x0f || insn[1] != 0x05)
-		return rt_err_set(err, 0, "pid %d: its vDSO differs from ours", t->pid);
-	if (cr_inj_init(&t->inj, t->pid, t->gadget, err) < 0)
+		return rt_err_set(err, 0, "pid %d: its vDSO differs from ours", t->hpid);
+	if (cr_inj_init(&t->inj, t->hpid, t->gadget, err) < 0)
 		return -1;
 	t->thr[0].injected = true;
 	long addr;
@@ -89,6 +91,65 @@ static int prepare_task(struct cr_dump_ctx *c, struct cr_dtask *t,
 	return 0;
 }
 
+/* One thread's vpid, at the root's namespace level. */
+static int vpid_of(pid_t hpid, pid_t htid, int level, struct cr_ns_ids *ids,
+		   struct rt_err **err)
+{
+	if (cr_ns_ids(hpid, htid, ids, err) < 0)
+		return -1;
+	if (ids->level != level)
+		return rt_err_set(err, EOPNOTSUPP, "pid %d (thread %d) is in a nested pid "
+				  "namespace: not supported yet", hpid, htid);
+	return 0;
+}
+
+/* What the root's getppid() returns: its parent's vpid when the parent
+ * shares its pid namespace, else 0. */
+static pid_t root_ppid(pid_t ppid, int level)
+{
+	struct cr_ns_ids ids;
+	cleanup_err struct rt_err *e = NULL;
+	if (ppid <= 0 || cr_ns_ids(ppid, ppid, &ids, &e) < 0 || ids.level != level)
+		return 0;
+	return ids.pid;
+}
+
+/* The vpid of the task with that hpid among the first n, or 0. */
+static pid_t vpid_among(const struct cr_dump_ctx *c, size_t n, pid_t hpid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c->tasks[i].hpid == hpid)
+			return c->tasks[i].vpid;
+	return 0;
+}
+
+/* The vpids of every task and thread, its parent, group and session. */
+static int translate_pids(struct cr_dump_ctx *c, const struct cr_pstree *tree,
+			  struct rt_err **err)
+{
+	struct cr_ns_ids root;
+	if (cr_ns_ids(c->tasks[0].hpid, c->tasks[0].hpid, &root, err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_dtask *t = &c->tasks[i];
+		struct cr_ns_ids ids;
+		if (vpid_of(t->hpid, t->hpid, root.level, &ids, err) < 0)
+			return -1;
+		t->vpid = ids.pid;
+		t->pgid = ids.pgid;
+		t->sid = ids.sid;
+		for (size_t k = 0; k < t->n_thr; k++) {
+			if (vpid_of(t->hpid, t->thr[k].htid, root.level, &ids, err) < 0)
+				return -1;
+			t->thr[k].vtid = ids.pid;
+		}
+		/* parents come first (depth-first order) */
+		t->ppid = i == 0 ? root_ppid(tree->tasks[0].ppid, root.level)
+				 : vpid_among(c, i, tree->tasks[i].ppid);
+	}
+	return 0;
+}
+
 static int build_tasks(struct cr_dump_ctx *c, const struct cr_pstree *tree,
 		       struct rt_err **err)
 {
@@ -97,18 +158,20 @@ static int build_tasks(struct cr_dump_ctx *c, const struct cr_pstree *tree,
 	for (size_t i = 0; i < tree->n; i++) {
 		struct cr_dtask *t = &c->tasks[i];
 		const struct cr_task *k = &tree->tasks[i];
-		t->pid = k->pid;
-		t->ppid = k->ppid;
+		t->hpid = k->pid;
 		t->n_thr = k->n_tids;
 		t->thr = xcalloc(k->n_tids, sizeof(*t->thr));
 		/* leader first */
-		t->thr[0].tid = k->pid;
+		t->thr[0].htid = k->pid;
 		for (size_t j = 0, w = 1; j < k->n_tids; j++)
 			if (k->tids[j] != k->pid && w < k->n_tids)
-				t->thr[w++].tid = k->tids[j];
-		if (parse_stat_ids(t, err) < 0)
-			return -1;
-		if (!t->zombie && prepare_task(c, t, err) < 0)
+				t->thr[w++].htid = k->tids[j];
+	}
+	if (translate_pids(c, tree, err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n; i++) {
+		struct cr_dtask *t = &c->tasks[i];
+		if (parse_stat(t, err) < 0 || (!t->zombie && prepare_task(c, t, err) < 0))
 			return -1;
 	}
 	return 0;
@@ -123,7 +186,7 @@ static int write_pstree(struct cr_dump_ctx *c, struct rt_err **err)
 		const struct cr_dtask *t = &c->tasks[i];
 		struct cr_rec r;
 		cr_rec_init(&r, CR_R_TASK);
-		cr_put_u32(&r, (uint32_t)t->pid);
+		cr_put_u32(&r, (uint32_t)t->vpid);
 		cr_put_u32(&r, (uint32_t)t->ppid);
 		cr_put_u32(&r, (uint32_t)t->pgid);
 		cr_put_u32(&r, (uint32_t)t->sid);
@@ -131,7 +194,7 @@ static int write_pstree(struct cr_dump_ctx *c, struct rt_err **err)
 		cr_put_u32(&r, (uint32_t)t->exit_code);
 		cr_put_u32(&r, (uint32_t)t->n_thr);
 		for (size_t k = 0; k < t->n_thr; k++)
-			cr_put_u32(&r, (uint32_t)t->thr[k].tid);
+			cr_put_u32(&r, (uint32_t)t->thr[k].vtid);
 		int ret = cr_img_write(img, &r, err);
 		cr_rec_free(&r);
 		if (ret < 0) {
@@ -151,7 +214,7 @@ static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
 		for (size_t k = 0; k < ARRAY_SIZE(dump_table); k++)
 			if (dump_table[k]->dump(c, t, err) < 0)
 				return rt_err_wrap(err, "dump %s of pid %d",
-						   dump_table[k]->name, t->pid);
+						   dump_table[k]->name, t->hpid);
 	}
 	return 0;
 }

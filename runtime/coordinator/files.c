@@ -19,13 +19,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "coordinator/describe.h"
 #include "coordinator/internal.h"
 #include "util.h"
 
 enum file_kind { FK_STDIO = 1, FK_REG, FK_DIR, FK_CHR };
 
 struct seen_file {
-	pid_t pid;
+	pid_t hpid; /* kcmp takes our namespace's pids */
 	int fd;
 	uint32_t id;
 };
@@ -126,7 +127,7 @@ static int file_id(struct cr_dump_ctx *c, pid_t pid, int fd, const char *root,
 {
 	struct cr_file_seen *s = c->files;
 	for (size_t i = 0; i < s->n; i++)
-		if (same_file(s->v[i].pid, s->v[i].fd, pid, fd)) {
+		if (same_file(s->v[i].hpid, s->v[i].fd, pid, fd)) {
 			*id = s->v[i].id;
 			return 0;
 		}
@@ -151,24 +152,24 @@ static int dump_one_fd(struct cr_dump_ctx *c, struct cr_dtask *t, int fd,
 {
 	char path[64], link[4096];
 	struct stat sb;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->pid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->hpid, fd);
 	ssize_t n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0 || stat(path, &sb) < 0)
-		return rt_err_set(err, errno, "pid %d fd %d: inspect", t->pid, fd);
+		return rt_err_set(err, errno, "pid %d fd %d: inspect", t->hpid, fd);
 	link[n] = '\0';
 	uint64_t pos = 0;
 	uint32_t flags = 0, id = 0;
 	int kind = 0;
-	if (read_fdinfo(t->pid, fd, &pos, &flags, err) < 0)
+	if (read_fdinfo(t->hpid, fd, &pos, &flags, err) < 0)
 		return -1;
 	for (int j = 0; j < 3 && fd < 3 && !kind; j++)
-		if (same_file(c->tasks[0].pid, j, t->pid, fd)) {
+		if (same_file(c->tasks[0].hpid, j, t->hpid, fd)) {
 			kind = FK_STDIO;
 			id = (uint32_t)j;
 		}
 	if (!kind) {
-		kind = classify_fd(t->pid, fd, link, &sb, err);
-		if (kind < 0 || file_id(c, t->pid, fd, root, link, kind, flags, pos, &id, err) < 0)
+		kind = classify_fd(t->hpid, fd, link, &sb, err);
+		if (kind < 0 || file_id(c, t->hpid, fd, root, link, kind, flags, pos, &id, err) < 0)
 			return -1;
 	}
 	struct cr_rec r;
@@ -185,15 +186,15 @@ static int dump_one_fd(struct cr_dump_ctx *c, struct cr_dtask *t, int fd,
 static int dump_fds(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 {
 	char name[64];
-	snprintf(name, sizeof(name), "/proc/%d/fd", t->pid);
+	snprintf(name, sizeof(name), "/proc/%d/fd", t->hpid);
 	cleanup_closedir DIR *d = opendir(name);
 	cleanup_free char *root = NULL;
 	if (d == NULL)
 		return rt_err_set(err, errno, "open '%s'", name);
-	if (cr_proc_link(t->pid, "root", &root, err) < 0)
+	if (cr_proc_link(t->hpid, "root", &root, err) < 0)
 		return -1;
 	struct cr_img *img = NULL;
-	snprintf(name, sizeof(name), "fds-%d.img", t->pid);
+	snprintf(name, sizeof(name), "fds-%d.img", t->vpid);
 	if (cr_img_create(c->o->images_dirfd, name, CR_IMG_FILES, &img, err) < 0)
 		return -1;
 	struct dirent *de;
@@ -300,7 +301,7 @@ static int read_fds(struct cr_restore_ctx *c, struct cr_rtask *t, struct fd_rec 
 		    size_t *n, struct rt_err **err)
 {
 	char name[64];
-	snprintf(name, sizeof(name), "fds-%d.img", t->pid);
+	snprintf(name, sizeof(name), "fds-%d.img", t->vpid);
 	cleanup_img struct cr_img *img = NULL;
 	if (cr_img_open(c->o->images_dirfd, name, CR_IMG_FILES, &img, err) < 0)
 		return -1;
@@ -332,13 +333,13 @@ static int install_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
 			fd = c->o->stdio[v[i].id];
 		} else if (v[i].id == 0 || v[i].id > files->n) {
 			return rt_err_set(err, 0, "fds-%d.img: fd %u names file %u of %zu",
-					  t->pid, v[i].fd, v[i].id, files->n);
+					  t->vpid, v[i].fd, v[i].id, files->n);
 		} else {
 			fd = open_file(c, &files->v[v[i].id - 1], err);
 			if (fd < 0)
-				return rt_err_wrap(err, "pid %d fd %u", t->pid, v[i].fd);
+				return rt_err_wrap(err, "pid %d fd %u", t->vpid, v[i].fd);
 		}
-		if (cr_agent_call(t->sock, t->pid, "install an fd", CR_AG_DUP, fd,
+		if (cr_agent_call(t->sock, t->vpid, "install an fd", CR_AG_DUP, fd,
 				  v[i].fd, v[i].cloexec ? O_CLOEXEC : 0, NULL, NULL, err) < 0)
 			return rt_err_wrap(err, "fd %u", v[i].fd);
 	}
@@ -359,14 +360,92 @@ static int prepare_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
 			t->max_fd = (int)v[i].fd;
 	t->agent_sock_fd = t->max_fd + 1;
 	t->next_tmp_fd = t->max_fd + 2;
-	if (cr_agent_call(t->sock, t->pid, "move the agent socket", CR_AG_SOCKFD, -1,
+	if (cr_agent_call(t->sock, t->vpid, "move the agent socket", CR_AG_SOCKFD, -1,
 			  t->agent_sock_fd, 0, NULL, NULL, err) < 0)
 		return -1;
 	return install_fds(c, t, v, n, err);
+}
+
+/* ---- inspect ---- */
+
+static void describe_flags(struct cr_desc *d, uint32_t flags)
+{
+	static const struct { uint32_t bit; const char *name; } bits[] = {
+		{ O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },
+		{ O_SYNC, "O_SYNC" },     /* before O_DSYNC: it includes that bit */
+		{ O_DSYNC, "O_DSYNC" },   { O_DIRECT, "O_DIRECT" },
+		{ 0100000, "O_LARGEFILE" }, /* the kernel's; 0 in 64-bit glibc */
+		{ O_DIRECTORY, "O_DIRECTORY" },
+		{ O_NOFOLLOW, "O_NOFOLLOW" }, { O_NOATIME, "O_NOATIME" },
+		{ O_PATH, "O_PATH" },
+		{ O_CREAT, "O_CREAT" },   { O_EXCL, "O_EXCL" },
+		{ O_NOCTTY, "O_NOCTTY" }, { O_TRUNC, "O_TRUNC" },
+	};
+	static const char *const acc[4] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	char buf[256];
+	size_t len = (size_t)snprintf(buf, sizeof(buf), "%s", acc[flags & O_ACCMODE]);
+	uint32_t rest = flags & ~(uint32_t)O_ACCMODE;
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		if ((rest & bits[i].bit) == bits[i].bit && len < sizeof(buf)) {
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "|%s", bits[i].name);
+			rest &= ~bits[i].bit;
+		}
+	if (rest && len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, "|%#o", rest);
+	cr_desc_str(d, "flags", buf);
+}
+
+static int describe_one_fd(struct cr_rtask *t, const struct rfiles *files,
+			   const struct fd_rec *f, struct cr_desc *d, struct rt_err **err)
+{
+	static const char *const kinds[] = { [FK_REG] = "file", [FK_DIR] = "directory",
+					     [FK_CHR] = "device" };
+	if (!f->stdio && (f->id == 0 || f->id > files->n))
+		return rt_err_set(err, 0, "fds-%d.img: fd %u names file %u of %zu in files.img",
+				  t->vpid, f->fd, f->id, files->n);
+	cr_desc_map(d, NULL);
+	cr_desc_int(d, "fd", f->fd);
+	cr_desc_bool(d, "cloexec", f->cloexec);
+	if (f->stdio) {
+		/* re-attached to the restoring caller's stdio */
+		cr_desc_str(d, "kind", "stdio");
+		cr_desc_int(d, "stdio", f->id);
+	} else {
+		const struct rfile *file = &files->v[f->id - 1];
+		cr_desc_str(d, "kind", kinds[file->kind]);
+		cr_desc_str(d, "path", file->path);
+		describe_flags(d, file->flags);
+		cr_desc_uint(d, "offset", file->pos);
+		cr_desc_int(d, "file_id", f->id); /* equal ids: one open file */
+	}
+	cr_desc_end_map(d);
+	return 0;
+}
+
+/* Needs cr_files_restore_load() first, as prepare does. */
+static int describe_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
+			struct cr_desc *d, struct rt_err **err)
+{
+	cleanup_free struct fd_rec *v = NULL;
+	size_t n = 0;
+	if (read_fds(c, t, &v, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < i; k++)
+			if (v[k].fd == v[i].fd)
+				return rt_err_set(err, 0, "fds-%d.img: fd %u twice", t->vpid,
+						  v[i].fd);
+	cr_desc_array(d, "fds");
+	for (size_t i = 0; i < n; i++)
+		if (describe_one_fd(t, c->files, &v[i], d, err) < 0)
+			return -1;
+	cr_desc_end_array(d);
+	return 0;
 }
 
 const struct cr_resource cr_res_files = {
 	.name = "files",
 	.dump = dump_fds,
 	.prepare = prepare_fds,
+	.describe = describe_fds,
 };

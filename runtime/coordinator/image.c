@@ -1,10 +1,12 @@
 /* Checkpoint image files: header, crc32c-framed records, raw page files.
  * The format is described in image.h.
  *
- * Writers buffer WBUF_SIZE bytes and issue one write(2) per buffer; a run
- * of at least WBUF_DIRECT bytes goes to the kernel straight from the
- * caller's memory (writev with whatever is buffered), so page data is never
- * copied in user space.
+ * Writers buffer up to WBUF_SIZE bytes (the buffer starts small and grows,
+ * so the many small files of a dump cost no big allocation) and issue one
+ * write(2) per buffer; a run of at least WBUF_DIRECT bytes goes to the
+ * kernel straight from the caller's memory (writev with whatever is
+ * buffered), so page data is never copied in user space, and page data
+ * that sits in a pipe is spliced into the file (cr_img_splice_raw).
  *
  * Readers of record files never map the file (a file shrinking under a
  * mapping would be SIGBUS): they pread into a buffer that holds at least
@@ -29,6 +31,7 @@
 #include "util.h"
 
 #define WBUF_SIZE (256u << 10)
+#define WBUF_START (16u << 10) /* at least CR_IMG_PAGE_SIZE: the pages header */
 #define WBUF_DIRECT (64u << 10)
 #define RBUF_SIZE (64u << 10)
 #define REC_HDR 8 /* u32 type | u32 length */
@@ -326,6 +329,10 @@ static int wr_append(struct cr_img *img, const void *p, size_t n,
 {
 	if (n == 0)
 		return 0;
+	while (n < WBUF_DIRECT && n > img->cap - img->end && img->cap < WBUF_SIZE) {
+		img->cap *= 2;
+		img->buf = xrealloc(img->buf, img->cap);
+	}
 	if (n < WBUF_DIRECT && n <= img->cap - img->end) {
 		memcpy(img->buf + img->end, p, n);
 		img->end += n;
@@ -350,7 +357,7 @@ int cr_img_create(int dirfd, const char *name, enum cr_img_kind kind,
 	img->name = xstrdup(name);
 	img->kind = kind;
 	img->writing = true;
-	img->cap = WBUF_SIZE;
+	img->cap = WBUF_START;
 	img->buf = xmalloc(img->cap);
 
 	/* header (and, for pages, its padding) goes out with the first flush */
@@ -417,6 +424,28 @@ int cr_img_write_raw(struct cr_img *img, const void *p, size_t n,
 	if (wr_append(img, p, n, err) < 0)
 		return -1;
 	img->raw += n;
+	return 0;
+}
+
+int cr_img_splice_raw(struct cr_img *img, int pipe_fd, size_t n,
+		      struct rt_err **err)
+{
+	if (wr_check(img, true, err) < 0)
+		return -1;
+	if (img->end > 0 && wr_flush_with(img, NULL, 0, err) < 0)
+		return -1;
+	while (n > 0) {
+		ssize_t k = splice(pipe_fd, NULL, img->fd, NULL, n, SPLICE_F_MOVE);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			img->failed = true;
+			return img_err(img, err, k < 0 ? errno : EIO,
+				       "splice %zu bytes of pages", n);
+		}
+		n -= (size_t)k;
+		img->raw += (uint64_t)k;
+	}
 	return 0;
 }
 

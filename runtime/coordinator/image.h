@@ -83,6 +83,10 @@ int cr_img_write(struct cr_img *img, const struct cr_rec *r, struct rt_err **err
  * callers write whole pages (cr_img_close checks the total). */
 int cr_img_write_raw(struct cr_img *img, const void *p, size_t n,
 		     struct rt_err **err);
+/* The same, moving n bytes out of a pipe with splice(2): page data that
+ * never passes through the caller's memory. */
+int cr_img_splice_raw(struct cr_img *img, int pipe_fd, size_t n,
+		      struct rt_err **err);
 /* Flush, write the end record, close; frees img even on error, after which
  * the file is incomplete. */
 int cr_img_close(struct cr_img *img, struct rt_err **err);

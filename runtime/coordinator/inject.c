@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -74,6 +75,31 @@ int cr_interrupt_wait(pid_t tid, struct rt_err **err)
 		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 			return rt_err_set(err, errno, "pid %d: PTRACE_INTERRUPT", tid);
 	}
+}
+
+/* Any order, not a fixed one: the last thread of a pid namespace's init
+ * waits in the kernel (zap_pid_ns_processes) until every other task of the
+ * namespace is reaped, our tracees included, and cannot be reaped before. */
+void cr_reap_tracees(const pid_t *tids, size_t n, int timeout_ms)
+{
+	bool *done = xcalloc(n ? n : 1, sizeof(*done));
+	size_t left = n;
+	uint64_t end = cr_now_us() + (uint64_t)timeout_ms * 1000;
+	while (left > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			pid_t r = waitpid(tids[i], NULL, __WALL | WNOHANG);
+			if (r == tids[i] || (r < 0 && errno == ECHILD)) {
+				done[i] = true;
+				left--;
+			}
+		}
+		if (left == 0 || cr_now_us() > end)
+			break;
+		usleep(1000);
+	}
+	free(done);
 }
 
 int cr_getregs(pid_t tid, struct user_regs_struct *r, struct rt_err **err)

@@ -46,6 +46,9 @@ int cr_seize(pid_t tid, unsigned long options, struct rt_err **err);
 int cr_wait_stop(pid_t tid, int *status, struct rt_err **err);
 /* PTRACE_INTERRUPT and wait for the PTRACE_EVENT_STOP. */
 int cr_interrupt_wait(pid_t tid, struct rt_err **err);
+/* Reap killed tracees in whatever order they become reapable, for at most
+ * timeout_ms. */
+void cr_reap_tracees(const pid_t *tids, size_t n, int timeout_ms);
 int cr_getregs(pid_t tid, struct user_regs_struct *r, struct rt_err **err);
 int cr_setregs(pid_t tid, const struct user_regs_struct *r, struct rt_err **err);
 int cr_get_xstate(pid_t tid, uint8_t *buf, size_t *len, struct rt_err **err);
@@ -85,10 +88,26 @@ uint64_t cr_hash64(const void *p, size_t n);
 /* A task's [vdso] start, from its auxv. */
 int cr_task_vdso(pid_t pid, unsigned long *vdso, struct rt_err **err);
 
+/* ---- pid namespaces (pidns.c) ----
+ * hpid: in our pid namespace, for /proc, ptrace, kill, kcmp.
+ * vpid: in the tree's own namespace, for the images and for syscalls run
+ * inside the tasks (agents, injection). */
+
+struct cr_ns_ids {
+	pid_t pid, pgid, sid; /* as the task's own pid namespace sees them */
+	int level;            /* how many namespaces below our /proc's it is */
+};
+
+/* NSpid, NSpgid and NSsid of a thread (tid == pid: the process). A pgid or
+ * sid outside the task's namespace reads 0. */
+int cr_ns_ids(pid_t pid, pid_t tid, struct cr_ns_ids *ids, struct rt_err **err);
+/* The hpid of the task a pidfd refers to (ESRCH once reaped). */
+int cr_pidfd_pid(int pidfd, pid_t *pid, struct rt_err **err);
+
 /* ---- dump ---- */
 
 struct cr_dthread {
-	pid_t tid;
+	pid_t htid, vtid;
 	struct user_regs_struct regs; /* as stopped */
 	uint8_t *xstate;
 	size_t xlen;
@@ -98,7 +117,8 @@ struct cr_dthread {
 };
 
 struct cr_dtask {
-	pid_t pid, ppid, pgid, sid;
+	pid_t hpid, vpid;
+	pid_t ppid, pgid, sid;  /* vpids; 0 for one outside the namespace */
 	bool zombie;
 	int exit_code;
 	size_t n_thr;
@@ -109,6 +129,7 @@ struct cr_dtask {
 };
 
 struct cr_restore_ctx;
+struct cr_desc; /* describe.h */
 struct cr_shm_seen; /* mem.c: shared anonymous memory already dumped */
 struct cr_file_seen; /* files.c: open files already dumped */
 
@@ -146,7 +167,8 @@ int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
 /* ---- restore ---- */
 
 struct cr_rthread {
-	pid_t tid;
+	pid_t vtid;
+	pid_t htid; /* once created */
 	struct user_regs_struct regs;
 	uint8_t *xstate;
 	size_t xlen;
@@ -162,12 +184,15 @@ struct cr_rthread {
 struct cr_vma; /* mem.c */
 
 struct cr_rtask {
-	pid_t pid, ppid, pgid, sid;
+	pid_t vpid;
+	pid_t hpid;          /* once created */
+	pid_t ppid, pgid, sid; /* vpids */
 	bool zombie;
 	int exit_code;
 	size_t n_thr;
 	struct cr_rthread *thr;
 	int sock;            /* our end of its agent socket */
+	int pidfd;           /* from its parent's agent; -1 for the root */
 	int agent_sock_fd;   /* the agent's own fd number for it */
 	int next_tmp_fd;     /* temporary fds sent to the agent start here */
 	int max_fd;          /* highest dumped fd */
@@ -188,13 +213,15 @@ struct cr_restore_ctx {
 	void *shm;   /* mem-restore.c: shared anonymous objects we created */
 };
 
-struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t pid);
+struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t vpid);
+/* pstree.img into c->tasks (restore.c): parents first, leaders first. */
+int cr_load_pstree(struct cr_restore_ctx *c, struct rt_err **err);
 
 /* ---- agent protocol (agent.c) ---- */
 
 enum cr_agent_cmd {
 	CR_AG_SOCKFD = 1, /* a0: move the agent's socket to this number */
-	CR_AG_CLONE,      /* a0: pid; reply carries the child's socket */
+	CR_AG_CLONE,      /* a0: vpid; reply carries the child's socket and pidfd */
 	CR_AG_SETSID,
 	CR_AG_SETPGID,    /* a0: pgid */
 	CR_AG_DUP,        /* fd attached; a0: number, a1: O_CLOEXEC or 0 */
@@ -203,10 +230,16 @@ enum cr_agent_cmd {
 };
 
 /* Send a command (fd -1 for none); *ret is its result, *rfd a received fd
- * (or NULL). A negative result is an error naming what. */
+ * (or NULL). A negative result is an error naming what; pid (a vpid) only
+ * names the task in messages. */
 int cr_agent_call(int sock, pid_t pid, const char *what, int cmd, int fd,
 		  int64_t a0, int64_t a1, int64_t *ret, int *rfd,
 		  struct rt_err **err);
+/* Have the agent on sock (task pid) create a child with that vpid: we get
+ * its agent socket and a pidfd; either may be set on failure too (close
+ * them). */
+int cr_agent_clone(int sock, pid_t pid, pid_t vpid, int *child_sock, int *pidfd,
+		   struct rt_err **err);
 
 /* ---- the resource table ---- */
 
@@ -220,6 +253,10 @@ struct cr_resource {
 	int (*morph)(struct cr_restore_ctx *c, struct cr_rtask *t,
 		     struct rt_err **err);
 	void (*release)(struct cr_rtask *t); /* free loaded state */
+	/* ferry inspect (describe.h): load the task's images as prepare would,
+	 * emit what they hold as members of its object, free what it loaded. */
+	int (*describe)(struct cr_restore_ctx *c, struct cr_rtask *t,
+			struct cr_desc *d, struct rt_err **err);
 };
 
 extern const struct cr_resource cr_res_files, cr_res_mm, cr_res_misc,

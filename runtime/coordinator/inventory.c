@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coordinator/describe.h"
 #include "coordinator/internal.h"
 #include "util.h"
 
@@ -111,7 +112,7 @@ int cr_inventory_write(struct cr_dump_ctx *c, struct rt_err **err)
 		return -1;
 	struct cr_rec r;
 	cr_rec_init(&r, CR_R_INVENTORY);
-	cr_put_u32(&r, (uint32_t)c->tasks[0].pid);
+	cr_put_u32(&r, (uint32_t)c->tasks[0].vpid);
 	cr_put_u64(&r, c->vdso.size);
 	cr_put_u64(&r, c->vdso.hash);
 	cr_put_u64(&r, xcr0());
@@ -126,38 +127,83 @@ int cr_inventory_write(struct cr_dump_ctx *c, struct rt_err **err)
 	return cr_img_close(img, err);
 }
 
+struct inventory {
+	uint32_t root;
+	uint64_t vdso_size, vdso_hash, xcr0, xstate_size;
+	char *kernel;
+};
+
+/* inventory.img, checked for itself; the caller frees v->kernel. */
+static int read_inventory(int dirfd, struct inventory *v, struct rt_err **err)
+{
+	cleanup_img struct cr_img *img = NULL;
+	struct cr_rd r;
+	if (cr_img_open(dirfd, "inventory.img", CR_IMG_INVENTORY, &img, err) < 0 ||
+	    cr_img_expect(img, CR_R_INVENTORY, &r, err) < 0 ||
+	    cr_get_u32(&r, "root", &v->root, err) < 0 ||
+	    cr_get_u64(&r, "vdso_size", &v->vdso_size, err) < 0 ||
+	    cr_get_u64(&r, "vdso_hash", &v->vdso_hash, err) < 0 ||
+	    cr_get_u64(&r, "xcr0", &v->xcr0, err) < 0 ||
+	    cr_get_u64(&r, "xstate_size", &v->xstate_size, err) < 0 ||
+	    cr_get_str(&r, "kernel", &v->kernel, 256, err) < 0 || cr_rd_done(&r, err) < 0 ||
+	    cr_img_end(img, err) < 0)
+		return -1;
+	if (v->root == 0 || v->xstate_size == 0 || v->xstate_size > CR_XSTATE_MAX)
+		return rt_err_set(err, 0, "inventory.img: bad root pid %u or xstate "
+				  "size %lu", v->root, (unsigned long)v->xstate_size);
+	return 0;
+}
+
 /* Refuse images from another kernel build or CPU feature set. */
 int cr_inventory_check(struct cr_restore_ctx *c, pid_t *root, size_t *xlen,
 		       struct rt_err **err)
 {
-	cleanup_img struct cr_img *img = NULL;
-	struct cr_rd r;
-	uint32_t pid;
-	uint64_t vsize, vhash, x0, xl;
-	cleanup_free char *rel = NULL;
-	if (cr_img_open(c->o->images_dirfd, "inventory.img", CR_IMG_INVENTORY, &img, err) < 0 ||
-	    cr_img_expect(img, CR_R_INVENTORY, &r, err) < 0 ||
-	    cr_get_u32(&r, "root", &pid, err) < 0 ||
-	    cr_get_u64(&r, "vdso_size", &vsize, err) < 0 ||
-	    cr_get_u64(&r, "vdso_hash", &vhash, err) < 0 ||
-	    cr_get_u64(&r, "xcr0", &x0, err) < 0 ||
-	    cr_get_u64(&r, "xstate_size", &xl, err) < 0 ||
-	    cr_get_str(&r, "kernel", &rel, 256, err) < 0 || cr_rd_done(&r, err) < 0)
+	struct inventory v = { 0 };
+	int ret = read_inventory(c->o->images_dirfd, &v, err);
+	if (ret == 0 && (v.vdso_size != c->vdso.size || v.vdso_hash != c->vdso.hash))
+		ret = rt_err_set(err, 0, "the image comes from another kernel build "
+				 "(%s): its vDSO differs from this machine's "
+				 "(%lu bytes vs %lu)", v.kernel ? v.kernel : "?",
+				 (unsigned long)v.vdso_size, c->vdso.size);
+	else if (ret == 0 && v.xcr0 != xcr0())
+		ret = rt_err_set(err, 0, "the image's CPU state (XCR0 %#lx) differs "
+				 "from this machine's (%#lx)", (unsigned long)v.xcr0,
+				 (unsigned long)xcr0());
+	free(v.kernel);
+	if (ret < 0)
 		return -1;
-	if (vsize != c->vdso.size || vhash != c->vdso.hash)
-		return rt_err_set(err, 0, "the image comes from another kernel build "
-				  "(%s): its vDSO differs from this machine's "
-				  "(%lu bytes vs %lu)", rel ? rel : "?",
-				  (unsigned long)vsize, c->vdso.size);
-	if (x0 != xcr0())
-		return rt_err_set(err, 0, "the image's CPU state (XCR0 %#lx) differs "
-				  "from this machine's (%#lx)", (unsigned long)x0,
-				  (unsigned long)xcr0());
-	if (pid == 0 || xl == 0 || xl > CR_XSTATE_MAX)
-		return rt_err_set(err, 0, "inventory.img: bad root pid %u or xstate "
-				  "size %lu", pid, (unsigned long)xl);
-	*root = (pid_t)pid;
-	*xlen = xl;
+	*root = (pid_t)v.root;
+	*xlen = v.xstate_size;
+	return 0;
+}
+
+int cr_inventory_describe(int dirfd, struct cr_desc *d, pid_t *root,
+			  struct rt_err **err)
+{
+	struct inventory v = { 0 };
+	if (read_inventory(dirfd, &v, err) < 0) {
+		free(v.kernel);
+		return -1;
+	}
+	struct cr_vdso_info self;
+	cleanup_err struct rt_err *e = NULL;
+	bool same_kernel = cr_vdso_self(&self, &e) == 0 && self.size == v.vdso_size &&
+			   self.hash == v.vdso_hash;
+	cr_desc_map(d, "inventory");
+	cr_desc_int(d, "root_pid", v.root);
+	cr_desc_str(d, "kernel", v.kernel);
+	cr_desc_uint(d, "vdso_size", v.vdso_size);
+	cr_desc_hex(d, "vdso_hash", v.vdso_hash);
+	cr_desc_hex(d, "xcr0", v.xcr0);
+	cr_desc_uint(d, "xstate_size", v.xstate_size);
+	/* What cr_inventory_check would say on this machine. */
+	cr_desc_map(d, "this_machine");
+	cr_desc_bool(d, "same_kernel_build", same_kernel);
+	cr_desc_bool(d, "same_cpu_features", v.xcr0 == xcr0());
+	cr_desc_end_map(d);
+	cr_desc_end_map(d);
+	free(v.kernel);
+	*root = (pid_t)v.root;
 	return 0;
 }
 

@@ -3,9 +3,15 @@
  *
  * Dump: /proc/PID/maps for the layout, /proc/PID/pagemap to find the pages
  * worth reading (present or swapped, and for private file mappings only the
- * copied-on-write ones), then batched process_vm_readv into a buffer that is
- * written as one run. [vvar]/[vvar_vclock] are never read; [vdso] is only
- * located. MAP_SHARED anonymous memory is dumped once per shmem inode
+ * copied-on-write ones), then the pages go to pages-*.img one of two ways:
+ * - a task with more than one buffer of pages vmsplices them itself (an
+ *   injected vmsplice into a pipe whose other end we splice into the page
+ *   file): one kernel copy per page instead of two, about half the CPU;
+ * - otherwise, and where that cannot be set up, batched process_vm_readv
+ *   into a buffer that mem-sink.c writes as one run, behind the reading
+ *   once the dump is big enough to be worth a writer thread.
+ * Unreadable mappings are read through /proc/PID/mem. [vvar]/[vvar_vclock]
+ * are never read; [vdso] is only located. MAP_SHARED anonymous memory is dumped once per shmem inode
  * (shmem-INO-*.img) and re-created once by the coordinator, whose
  * /proc/self/map_files entry gives every task the same object.
  *
@@ -15,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -27,7 +34,28 @@
 #define PM_SWAP (1ull << 62)
 #define PM_FILE (1ull << 61)
 #define IOV_BATCH 1024
-#define IOBUF_SIZE (16u << 20)
+#define PAGEMAP_CHUNK 65536 /* entries read at once */
+#define PIPE_SIZE (1u << 20)     /* fs.pipe-max-size on this machine kind */
+#define PIPE_MIN (256u << 10)    /* below this, vmsplice is not worth it */
+#define SCRATCH_IOVS (CR_SCRATCH_SIZE / sizeof(struct iovec))
+#define SCAN_REGIONS 256
+
+/* PAGEMAP_SCAN (Linux 6.7), missing from Debian 12's headers: the present
+ * and swapped pages of a range as runs, walking only populated page
+ * tables (a pagemap read costs 8 bytes for every page of the range, and
+ * sanitizer or JVM reservations span terabytes). */
+struct cr_page_region {
+	uint64_t start, end, categories;
+};
+struct cr_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define CR_PAGEMAP_SCAN _IOWR('f', 16, struct cr_pm_scan_arg)
+#define CR_PAGE_IS_FILE (1u << 2)
+#define CR_PAGE_IS_PRESENT (1u << 3)
+#define CR_PAGE_IS_SWAPPED (1u << 4)
+#define CR_PAGE_IS_PFNZERO (1u << 5)
 
 struct cr_shm_seen {
 	size_t n;
@@ -50,6 +78,8 @@ int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
 			free(v);
 			return rt_err_set(err, 0, "unparsable maps line '%.80s'", l);
 		}
+		if (nl && l + pos > nl) /* " %n" ran past an unnamed mapping's line */
+			pos = (int)(nl - l);
 		size_t plen = nl ? (size_t)(nl - (l + pos)) : strlen(l + pos);
 		m.path = xstrndup(l + pos, plen);
 		m.prot = (perms[0] == 'r' ? PROT_READ : 0) |
@@ -99,32 +129,228 @@ static int classify(pid_t pid, const struct cr_vma *m, struct rt_err **err)
 
 /* ---- page writer: pagemap records at once, page data in batches ---- */
 
+/* Two pipes from the task: the writer splices one empty while the task
+ * vmsplices into the other. n == 0 when not set up. */
+struct task_pipe {
+	int rfd[2];       /* our read ends */
+	long task_wfd[2]; /* the write ends, in the task */
+	int n, cur;       /* pipes set up; the one to fill next */
+	size_t size;      /* the smaller capacity */
+	int mem_fd;       /* /proc/PID/mem, to put iovecs in the scratch page */
+	bool tried;
+};
+
 struct page_writer {
 	struct cr_dump_ctx *c;
+	struct cr_dtask *t;
 	pid_t pid;
 	struct cr_img *pages, *pagemap;
+	struct cr_sink *sink;
+	struct task_pipe tp;
+	uint8_t *buf; /* the sink's buffer being filled, or NULL */
+	size_t cap, used;
 	struct iovec remote[IOV_BATCH];
-	size_t nr, used;
-	int mem_fd; /* /proc/PID/mem for unreadable mappings */
+	size_t nr;
+	bool no_scan; /* the kernel has no PAGEMAP_SCAN */
 };
+
+/* The dump's sink lives in c->iobuf until cr_mm_dump_free. */
+static struct cr_sink *sink_of(struct cr_dump_ctx *c)
+{
+	if (c->iobuf == NULL)
+		c->iobuf = cr_sink_new(&c->st->memwrite_time_us);
+	return c->iobuf;
+}
+
+static void pw_init(struct page_writer *w, struct cr_dump_ctx *c, struct cr_dtask *t)
+{
+	*w = (struct page_writer){ .c = c, .t = t, .pid = t->hpid, .sink = sink_of(c),
+				   .tp = { .rfd = { -1, -1 }, .task_wfd = { -1, -1 },
+					   .mem_fd = -1 } };
+}
+
+/* ---- the task vmsplices its pages into a pipe ---- */
+
+static int tp_close(struct page_writer *w, struct rt_err **err)
+{
+	struct task_pipe *tp = &w->tp;
+	int ret = 0;
+	for (int i = 0; i < 2; i++) {
+		if (tp->rfd[i] >= 0)
+			close(tp->rfd[i]);
+		tp->rfd[i] = -1;
+		long fd = tp->task_wfd[i];
+		tp->task_wfd[i] = -1;
+		if (fd >= 0 && cr_inj_ok(&w->t->inj, "close the dump pipe", SYS_close, fd, 0,
+					 0, 0, 0, 0, NULL, ret == 0 ? err : NULL) < 0)
+			ret = -1;
+	}
+	if (tp->mem_fd >= 0)
+		close(tp->mem_fd);
+	tp->mem_fd = -1;
+	tp->n = 0;
+	return ret;
+}
+
+/* One pipe2 in the task; we keep the read end. 0 with rfd[i] < 0 when it
+ * cannot be had; -1 only when injecting failed (the task is gone). */
+static int tp_open_one(struct page_writer *w, int pidfd, int i, struct rt_err **err)
+{
+	struct task_pipe *tp = &w->tp;
+	struct cr_dtask *t = w->t;
+	int fds[2];
+	long r;
+	if (cr_inj_call(&t->inj, SYS_pipe2, (long)t->scratch, O_CLOEXEC, 0, 0, 0, 0, &r,
+			err) < 0)
+		return -1;
+	if (r < 0 || pread(tp->mem_fd, fds, sizeof(fds), (off_t)t->scratch) !=
+			     (ssize_t)sizeof(fds))
+		return 0;
+	tp->task_wfd[i] = fds[1];
+	tp->rfd[i] = (int)syscall(SYS_pidfd_getfd, pidfd, fds[0], 0);
+	if (cr_inj_ok(&t->inj, "close the dump pipe", SYS_close, fds[0], 0, 0, 0, 0, 0,
+		      NULL, err) < 0)
+		return -1;
+	int size = tp->rfd[i] < 0 ? -1 : fcntl(tp->rfd[i], F_SETPIPE_SZ, PIPE_SIZE);
+	if (size < 0 && tp->rfd[i] >= 0)
+		size = fcntl(tp->rfd[i], F_GETPIPE_SZ);
+	if (tp->size == 0 || (size_t)size < tp->size)
+		tp->size = size < 0 ? 0 : (size_t)size;
+	return 0;
+}
+
+/* Pipes in the task for its pages. Anything short of two pipes of at least
+ * PIPE_MIN leaves tp->n == 0: the pages are read with process_vm_readv. */
+static int tp_open(struct page_writer *w, struct rt_err **err)
+{
+	struct task_pipe *tp = &w->tp;
+	char path[64];
+	tp->tried = true;
+	if (w->t->scratch == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/mem", w->pid);
+	tp->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+	for (int i = 0; i < 2 && tp->mem_fd >= 0 && pidfd >= 0; i++)
+		if (tp_open_one(w, pidfd, i, err) < 0) {
+			tp_close(w, NULL);
+			return -1;
+		}
+	if (tp->rfd[0] < 0 || tp->rfd[1] < 0 || tp->size < PIPE_MIN)
+		return tp_close(w, err);
+	tp->n = 2;
+	/* What the sink still holds for this image goes first. */
+	return cr_sink_sync(w->sink, err);
+}
+
+/* Drop the first n bytes of the batch (a short vmsplice). */
+static void pw_advance(struct page_writer *w, size_t n)
+{
+	size_t i = 0;
+	while (i < w->nr && n >= w->remote[i].iov_len)
+		n -= w->remote[i++].iov_len;
+	memmove(w->remote, w->remote + i, (w->nr - i) * sizeof(struct iovec));
+	w->nr -= i;
+	if (w->nr > 0) {
+		w->remote[0].iov_base = (uint8_t *)w->remote[0].iov_base + n;
+		w->remote[0].iov_len -= n;
+	}
+}
+
+/* The batch (at most a pipe's size) into the next pipe, whose splice into
+ * the file is queued. */
+static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
+{
+	struct cr_dtask *t = w->t;
+	struct task_pipe *tp = &w->tp;
+	while (w->nr > 0) {
+		size_t len = w->nr * sizeof(struct iovec);
+		long n;
+		cr_sink_wait(w->sink, 1); /* the other pipe may be queued, not this */
+		uint64_t t0 = cr_now_us();
+		if (pwrite(tp->mem_fd, w->remote, len, (off_t)t->scratch) != (ssize_t)len)
+			return rt_err_set(err, errno, "pid %d: write the scratch page", w->pid);
+		if (cr_inj_ok(&t->inj, "vmsplice", SYS_vmsplice, tp->task_wfd[tp->cur],
+			      (long)t->scratch, (long)w->nr, SPLICE_F_NONBLOCK, 0, 0, &n,
+			      err) < 0)
+			return -1;
+		w->c->st->memdump_time_us += cr_now_us() - t0;
+		if (n <= 0 || (size_t)n > w->used || n % CR_PAGE)
+			return rt_err_set(err, EIO, "pid %d: vmsplice of %zu bytes at %p "
+					  "gave %ld", w->pid, w->used, w->remote[0].iov_base, n);
+		if (cr_sink_put_pipe(w->sink, w->pages, tp->rfd[tp->cur], (size_t)n, err) < 0)
+			return -1;
+		tp->cur ^= 1;
+		w->c->st->pages_written += (uint64_t)n / CR_PAGE;
+		w->used -= (size_t)n;
+		pw_advance(w, (size_t)n);
+	}
+	return 0;
+}
+
+/* ---- process_vm_readv into the sink's buffers ---- */
+
+static int pw_put(struct page_writer *w, struct rt_err **err)
+{
+	size_t n = w->used;
+	w->buf = NULL;
+	w->nr = w->used = 0;
+	w->c->st->pages_written += n / CR_PAGE;
+	return cr_sink_put(w->sink, w->pages, n, err);
+}
 
 static int pw_flush(struct page_writer *w, struct rt_err **err)
 {
 	if (w->nr == 0)
 		return 0;
+	if (w->tp.n)
+		return pw_vmsplice(w, err);
+	bool full = w->used == w->cap;
 	uint64_t t0 = cr_now_us();
-	struct iovec local = { w->c->iobuf, w->used };
+	struct iovec local = { w->buf, w->used };
 	ssize_t r = process_vm_readv(w->pid, &local, 1, w->remote, w->nr, 0);
+	w->c->st->memdump_time_us += cr_now_us() - t0;
 	if (r != (ssize_t)w->used)
 		return rt_err_set(err, r < 0 ? errno : EIO, "pid %d: read %zu bytes of "
 				  "memory at %p", w->pid, w->used, w->remote[0].iov_base);
-	uint64_t t1 = cr_now_us();
-	w->c->st->memdump_time_us += t1 - t0;
-	int ret = cr_img_write_raw(w->pages, w->c->iobuf, w->used, err);
-	w->c->st->memwrite_time_us += cr_now_us() - t1;
-	w->c->st->pages_written += w->used / CR_PAGE;
-	w->nr = w->used = 0;
-	return ret;
+	if (pw_put(w, err) < 0)
+		return -1;
+	/* A whole buffer: this task has enough pages for the pipe. */
+	return full && !w->tp.tried ? tp_open(w, err) : 0;
+}
+
+/* Room for more pages in the batch; 0 when it must be flushed first. */
+static size_t pw_room(struct page_writer *w)
+{
+	if (w->tp.n)
+		return w->nr == SCRATCH_IOVS ? 0 : w->tp.size - w->used;
+	if (w->buf == NULL)
+		w->buf = cr_sink_buf(w->sink, &w->cap);
+	return w->nr == IOV_BATCH ? 0 : w->cap - w->used;
+}
+
+/* Up to n bytes at addr of an unreadable mapping, through /proc/PID/mem,
+ * as a buffer of its own; *done says how many. */
+static int pw_read_mem(struct page_writer *w, unsigned long addr, size_t n,
+		       size_t *done, struct rt_err **err)
+{
+	if (pw_flush(w, err) < 0)
+		return -1;
+	if (w->tp.n && cr_sink_sync(w->sink, err) < 0)
+		return -1;
+	if (w->buf == NULL)
+		w->buf = cr_sink_buf(w->sink, &w->cap);
+	*done = n < w->cap ? n : w->cap;
+	uint64_t t0 = cr_now_us();
+	int ret = cr_mem_read(w->pid, addr, w->buf, *done, err);
+	w->c->st->memdump_time_us += cr_now_us() - t0;
+	w->used = *done;
+	w->nr = 0;
+	if (ret < 0)
+		return -1;
+	ret = pw_put(w, err);
+	/* The pipe's splices append to the same file: keep the order. */
+	return ret == 0 && w->tp.n ? cr_sink_sync(w->sink, err) : ret;
 }
 
 /* One run of pages; off is what the pagemap record says (address or shmem
@@ -140,25 +366,22 @@ static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off,
 	cr_rec_free(&r);
 	if (ret < 0)
 		return -1;
-	while (npages > 0) {
-		size_t n = npages * CR_PAGE;
-		if (w->nr == IOV_BATCH || w->used == IOBUF_SIZE)
-			if (pw_flush(w, err) < 0)
-				return -1;
-		if (n > IOBUF_SIZE - w->used)
-			n = IOBUF_SIZE - w->used;
+	size_t left = npages * CR_PAGE;
+	while (left > 0) {
+		size_t n, room;
 		if (!readable) {
-			if (pw_flush(w, err) < 0 ||
-			    cr_mem_read(w->pid, addr, w->c->iobuf, n, err) < 0 ||
-			    cr_img_write_raw(w->pages, w->c->iobuf, n, err) < 0)
+			if (pw_read_mem(w, addr, left, &n, err) < 0)
 				return -1;
-			w->c->st->pages_written += n / CR_PAGE;
 		} else {
+			while ((room = pw_room(w)) == 0)
+				if (pw_flush(w, err) < 0)
+					return -1;
+			n = left < room ? left : room;
 			w->remote[w->nr++] = (struct iovec){ (void *)addr, n };
 			w->used += n;
 		}
 		addr += n;
-		npages -= n / CR_PAGE;
+		left -= n;
 	}
 	return 0;
 }
@@ -170,10 +393,50 @@ static bool page_wanted(uint64_t e, int kind)
 	return kind != CR_VMA_FILE_PRIVATE || !(e & PM_FILE);
 }
 
-static int dump_vma_pages(struct page_writer *w, int pagemap_fd,
+/* The pages worth dumping, from PAGEMAP_SCAN: present or swapped, not the
+ * shared zero page (it reads back as zeros anyway), and in a private file
+ * mapping not the file's own pages. 1 when the kernel has no PAGEMAP_SCAN. */
+static int scan_vma_pages(struct page_writer *w, int pagemap_fd,
 			  const struct cr_vma *m, int kind, struct rt_err **err)
 {
-	size_t total = (m->end - m->start) / CR_PAGE, chunk = 65536;
+	struct cr_page_region v[SCAN_REGIONS];
+	uint64_t base = kind == CR_VMA_SHMEM ? m->pgoff * CR_PAGE : m->start;
+	uint64_t skip = CR_PAGE_IS_PFNZERO | (kind == CR_VMA_FILE_PRIVATE ? CR_PAGE_IS_FILE : 0);
+	struct cr_pm_scan_arg a = {
+		.size = sizeof(a), .start = m->start, .end = m->end,
+		.vec = (uintptr_t)v, .vec_len = SCAN_REGIONS,
+		.category_inverted = skip, .category_mask = skip,
+		.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED,
+		.return_mask = 0, /* one region per run, whatever its pages are */
+	};
+	while (a.start < m->end) {
+		int n = ioctl(pagemap_fd, CR_PAGEMAP_SCAN, &a);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && a.start == m->start && (errno == ENOTTY || errno == EINVAL))
+			return 1;
+		if (n < 0)
+			return rt_err_set(err, errno, "pid %d: PAGEMAP_SCAN %#lx-%#lx", w->pid,
+					  (unsigned long)a.start, m->end);
+		for (int i = 0; i < n; i++)
+			if (pw_add(w, v[i].start, base + (v[i].start - m->start),
+				   (v[i].end - v[i].start) / CR_PAGE, m->prot & PROT_READ, err) < 0)
+				return -1;
+		if (a.walk_end <= a.start)
+			return rt_err_set(err, EIO, "pid %d: PAGEMAP_SCAN made no progress "
+					  "at %#lx", w->pid, (unsigned long)a.start);
+		a.start = a.walk_end;
+	}
+	w->c->st->pages_scanned += (m->end - m->start) / CR_PAGE;
+	return 0;
+}
+
+/* The same from reading pagemap entries (kernels before 6.7). */
+static int read_vma_pages(struct page_writer *w, int pagemap_fd,
+			  const struct cr_vma *m, int kind, struct rt_err **err)
+{
+	size_t total = (m->end - m->start) / CR_PAGE;
+	size_t chunk = total < PAGEMAP_CHUNK ? total : PAGEMAP_CHUNK;
 	cleanup_free uint64_t *pm = xmalloc(chunk * sizeof(uint64_t));
 	uint64_t base = kind == CR_VMA_SHMEM ? m->pgoff * CR_PAGE : m->start;
 	size_t run_start = 0, run_len = 0;
@@ -204,6 +467,17 @@ static int dump_vma_pages(struct page_writer *w, int pagemap_fd,
 	return 0;
 }
 
+static int dump_vma_pages(struct page_writer *w, int pagemap_fd,
+			  const struct cr_vma *m, int kind, struct rt_err **err)
+{
+	int ret = w->no_scan ? 1 : scan_vma_pages(w, pagemap_fd, m, kind, err);
+	if (ret == 1) {
+		w->no_scan = true;
+		ret = read_vma_pages(w, pagemap_fd, m, kind, err);
+	}
+	return ret;
+}
+
 /* ---- dump ---- */
 
 static bool shm_seen(struct cr_dump_ctx *c, uint64_t ino)
@@ -224,6 +498,8 @@ void cr_mm_dump_free(struct cr_dump_ctx *c)
 		free(c->shm->ino);
 	free(c->shm);
 	c->shm = NULL;
+	cr_sink_free(c->iobuf);
+	c->iobuf = NULL;
 }
 
 static int open_pair(struct cr_dump_ctx *c, const char *tag, struct page_writer *w,
@@ -241,6 +517,11 @@ static int close_pair(struct page_writer *w, int ret, struct rt_err **err)
 {
 	if (ret == 0)
 		ret = pw_flush(w, err);
+	/* Always: the writer may still hold the pages image. */
+	if (cr_sink_sync(w->sink, ret == 0 ? err : NULL) < 0)
+		ret = -1;
+	if (tp_close(w, ret == 0 ? err : NULL) < 0)
+		ret = -1;
 	if (ret == 0) {
 		ret = cr_img_close(w->pagemap, err);
 		w->pagemap = NULL;
@@ -256,14 +537,15 @@ static int close_pair(struct page_writer *w, int ret, struct rt_err **err)
 }
 
 /* A shared anonymous object, once for the whole tree. */
-static int dump_shmem(struct cr_dump_ctx *c, pid_t pid, int pagemap_fd,
+static int dump_shmem(struct cr_dump_ctx *c, struct cr_dtask *t, int pagemap_fd,
 		      const struct cr_vma *m, struct rt_err **err)
 {
 	if (shm_seen(c, m->ino))
 		return 0;
 	char tag[64];
 	snprintf(tag, sizeof(tag), "shmem-%lu", (unsigned long)m->ino);
-	struct page_writer w = { .c = c, .pid = pid };
+	struct page_writer w;
+	pw_init(&w, c, t);
 	if (open_pair(c, tag, &w, err) < 0)
 		return close_pair(&w, -1, err);
 	return close_pair(&w, dump_vma_pages(&w, pagemap_fd, m, CR_VMA_SHMEM, err), err);
@@ -287,8 +569,8 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 	cleanup_free char *maps = NULL, *root = NULL;
 	struct cr_vma *v = NULL;
 	size_t n = 0;
-	if (cr_proc_read(t->pid, "maps", &maps, err) < 0 ||
-	    cr_proc_link(t->pid, "root", &root, err) < 0 ||
+	if (cr_proc_read(t->hpid, "maps", &maps, err) < 0 ||
+	    cr_proc_link(t->hpid, "root", &root, err) < 0 ||
 	    cr_parse_maps(maps, &v, &n, err) < 0)
 		return -1;
 	int ret = 0;
@@ -296,7 +578,7 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 		struct cr_vma *m = &v[i];
 		if (m->start == t->scratch)
 			continue;
-		int kind = classify(t->pid, m, err);
+		int kind = classify(t->hpid, m, err);
 		if (kind <= 0) {
 			ret = -1;
 			break;
@@ -311,7 +593,7 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 		if (ret == 0 && (kind == CR_VMA_ANON || kind == CR_VMA_FILE_PRIVATE))
 			ret = dump_vma_pages(w, pagemap_fd, m, kind, err);
 		else if (ret == 0 && kind == CR_VMA_SHMEM)
-			ret = dump_shmem(c, t->pid, pagemap_fd, m, err);
+			ret = dump_shmem(c, t, pagemap_fd, m, err);
 	}
 	cr_vmas_free(v, n);
 	return ret;
@@ -321,7 +603,7 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 static int read_mm_fields(struct cr_dtask *t, uint64_t f[11], struct rt_err **err)
 {
 	cleanup_free char *stat = NULL;
-	if (cr_proc_read(t->pid, "stat", &stat, err) < 0)
+	if (cr_proc_read(t->hpid, "stat", &stat, err) < 0)
 		return -1;
 	uint64_t fld[53] = { 0 };
 	const char *p = strrchr(stat, ')');
@@ -346,11 +628,11 @@ static int write_mm_record(struct cr_dtask *t, struct cr_img *mm,
 	cleanup_free char *auxv = NULL, *exe = NULL, *root = NULL;
 	size_t auxv_len;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/auxv", t->pid);
+	snprintf(path, sizeof(path), "/proc/%d/auxv", t->hpid);
 	if (read_mm_fields(t, f, err) < 0 ||
 	    rt_read_file(path, &auxv, &auxv_len, err) < 0 ||
-	    cr_proc_link(t->pid, "exe", &exe, err) < 0 ||
-	    cr_proc_link(t->pid, "root", &root, err) < 0)
+	    cr_proc_link(t->hpid, "exe", &exe, err) < 0 ||
+	    cr_proc_link(t->hpid, "root", &root, err) < 0)
 		return -1;
 	cleanup_free char *exe_in_root = cr_path_in_root(root, exe);
 	struct cr_rec r;
@@ -366,20 +648,19 @@ static int write_mm_record(struct cr_dtask *t, struct cr_img *mm,
 
 int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 {
-	if (c->iobuf == NULL)
-		c->iobuf = xmalloc(IOBUF_SIZE);
 	char name[64];
-	snprintf(name, sizeof(name), "/proc/%d/pagemap", t->pid);
+	snprintf(name, sizeof(name), "/proc/%d/pagemap", t->hpid);
 	cleanup_close int pagemap_fd = open(name, O_RDONLY | O_CLOEXEC);
 	if (pagemap_fd < 0)
 		return rt_err_set(err, errno, "open '%s'", name);
 	struct cr_img *mm = NULL;
-	snprintf(name, sizeof(name), "mm-%d.img", t->pid);
+	snprintf(name, sizeof(name), "mm-%d.img", t->vpid);
 	if (cr_img_create(c->o->images_dirfd, name, CR_IMG_MM, &mm, err) < 0)
 		return -1;
 	char tag[32];
-	snprintf(tag, sizeof(tag), "%d", t->pid);
-	struct page_writer w = { .c = c, .pid = t->pid };
+	snprintf(tag, sizeof(tag), "%d", t->vpid);
+	struct page_writer w;
+	pw_init(&w, c, t);
 	int ret = open_pair(c, tag, &w, err);
 	if (ret == 0)
 		ret = write_mm_record(t, mm, err);

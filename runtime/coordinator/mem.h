@@ -21,6 +21,7 @@ struct cr_vma {
 	uint64_t npages;     /* pages in the page file (restore) */
 	int tmpfd;           /* the agent's fd for the file or shmem (restore) */
 	int oflags;          /* how that file was opened (restore) */
+	bool uffd;           /* registered with the task's userfaultfd (restore) */
 };
 
 struct cr_mm {
@@ -35,6 +36,7 @@ struct cr_mm {
 	struct cr_run *runs;
 	size_t n_runs;
 	uint64_t npages;
+	uint64_t anon_pages; /* of npages, those in CR_VMA_ANON mappings */
 };
 
 int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
@@ -46,9 +48,36 @@ struct cr_run {
 
 void cr_mm_free(struct cr_mm *mm);
 int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
+/* mm-PID.img and pagemap-PID.img of the task into mm (mem-restore.c). */
+int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
+	       struct rt_err **err);
+/* ferry inspect: the task's "memory" (mem-inspect.c). */
+int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d,
+		   struct rt_err **err);
 /* Read a pagemap-TAG.img; *runs is malloc'd. */
 int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
 		 struct rt_err **err);
+/* Page data written behind the reader (mem-sink.c). blocked_us counts the
+ * time the reader waits for writing: buffers to come free, synchronous
+ * writes of a small dump, and cr_sink_sync. */
+struct cr_sink;
+struct cr_sink *cr_sink_new(uint64_t *blocked_us);
+/* A free buffer of *cap bytes (waits for one); hand it back with put. */
+uint8_t *cr_sink_buf(struct cr_sink *s, size_t *cap);
+/* Queue len bytes of the buffer for img (whole pages); an error may be an
+ * earlier write's. */
+int cr_sink_put(struct cr_sink *s, struct cr_img *img, size_t len, struct rt_err **err);
+/* Queue a splice of len bytes (whole pages) from a pipe into img. */
+int cr_sink_put_pipe(struct cr_sink *s, struct cr_img *img, int pipe_fd, size_t len,
+		     struct rt_err **err);
+/* Wait until at most `most` writes are queued (most = 1 with two pipes: the
+ * one not queued is empty again). */
+void cr_sink_wait(struct cr_sink *s, size_t most);
+/* Wait until everything queued is written: required before closing or
+ * aborting an image that was given to put. */
+int cr_sink_sync(struct cr_sink *s, struct rt_err **err);
+void cr_sink_free(struct cr_sink *s);
+
 /* Map pages-TAG.img read-only: *data points at page 0 of the data. */
 int cr_map_pages(int dirfd, const char *tag, uint64_t npages, void **map,
 		 size_t *map_len, const uint8_t **data, struct rt_err **err);

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "coordinator/describe.h"
 #include "coordinator/internal.h"
 #include "util.h"
 
@@ -91,7 +92,7 @@ static int read_misc(pid_t pid, struct misc *m, struct rt_err **err)
 static int dump_misc(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 {
 	struct misc m = { 0 };
-	int ret = read_misc(t->pid, &m, err);
+	int ret = read_misc(t->hpid, &m, err);
 	struct cr_rec r;
 	cr_rec_init(&r, CR_R_MISC);
 	cr_put_u32(&r, m.umask);
@@ -116,7 +117,7 @@ static int dump_misc(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **
 	free(m.cwd);
 	free(m.root);
 	char name[64];
-	snprintf(name, sizeof(name), "misc-%d.img", t->pid);
+	snprintf(name, sizeof(name), "misc-%d.img", t->vpid);
 	struct cr_img *img = NULL;
 	if (ret == 0 && cr_img_create(c->o->images_dirfd, name, CR_IMG_CORE, &img, err) == 0) {
 		ret = cr_img_write(img, &r, err);
@@ -165,13 +166,14 @@ static int get_misc(struct cr_rd *r, struct misc *m, struct rt_err **err)
 static int load_misc(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt_err **err)
 {
 	char name[64];
-	snprintf(name, sizeof(name), "misc-%d.img", t->pid);
+	snprintf(name, sizeof(name), "misc-%d.img", t->vpid);
 	cleanup_img struct cr_img *img = NULL;
 	struct cr_rd r;
 	struct misc *m = xcalloc(1, sizeof(*m));
 	t->misc = m;
 	if (cr_img_open(c->o->images_dirfd, name, CR_IMG_CORE, &img, err) < 0 ||
-	    cr_img_expect(img, CR_R_MISC, &r, err) < 0 || get_misc(&r, m, err) < 0)
+	    cr_img_expect(img, CR_R_MISC, &r, err) < 0 || get_misc(&r, m, err) < 0 ||
+	    cr_img_end(img, err) < 0)
 		return -1;
 	if (!m->cwd || !m->root || m->cwd[0] != '/')
 		return rt_err_set(err, 0, "%s: bad cwd or root", name);
@@ -181,7 +183,7 @@ static int load_misc(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt_err
 static int inj_path(struct cr_rtask *t, const char *what, long nr, const char *path,
 		    struct rt_err **err)
 {
-	if (cr_mem_write(t->pid, t->helper, path, strlen(path) + 1, err) < 0)
+	if (cr_mem_write(t->hpid, t->helper, path, strlen(path) + 1, err) < 0)
 		return -1;
 	if (cr_inj_ok(&t->inj, what, nr, (long)t->helper, 0, 0, 0, 0, 0, NULL, err) < 0)
 		return rt_err_wrap(err, "'%s'", path);
@@ -204,7 +206,7 @@ static int set_identity(struct cr_rtask *t, struct misc *m, struct rt_err **err)
 		    cr_inj_ok(j, "drop a bounding capability", SYS_prctl, PR_CAPBSET_DROP,
 			      cap, 0, 0, 0, 0, NULL, err) < 0)
 			return -1;
-	if (cr_mem_write(t->pid, t->helper, m->groups, m->ngroups * 4, err) < 0 ||
+	if (cr_mem_write(t->hpid, t->helper, m->groups, m->ngroups * 4, err) < 0 ||
 	    cr_inj_ok(j, "setgroups", SYS_setgroups, m->ngroups, (long)t->helper, 0, 0,
 		      0, 0, NULL, err) < 0 ||
 	    cr_inj_ok(j, "setresgid", SYS_setresgid, m->gid[0], m->gid[1], m->gid[2], 0,
@@ -215,8 +217,8 @@ static int set_identity(struct cr_rtask *t, struct misc *m, struct rt_err **err)
 	    cr_inj_ok(j, "setresuid", SYS_setresuid, m->uid[0], m->uid[1], m->uid[2], 0,
 		      0, 0, NULL, err) < 0 ||
 	    cr_inj_ok(j, "setfsuid", SYS_setfsuid, m->uid[3], 0, 0, 0, 0, 0, NULL, err) < 0 ||
-	    cr_mem_write(t->pid, t->helper, &h, sizeof(h), err) < 0 ||
-	    cr_mem_write(t->pid, t->helper + 64, d, sizeof(d), err) < 0 ||
+	    cr_mem_write(t->hpid, t->helper, &h, sizeof(h), err) < 0 ||
+	    cr_mem_write(t->hpid, t->helper + 64, d, sizeof(d), err) < 0 ||
 	    cr_inj_ok(j, "capset", SYS_capset, (long)t->helper, (long)t->helper + 64, 0,
 		      0, 0, 0, NULL, err) < 0 ||
 	    cr_inj_ok(j, "PR_SET_KEEPCAPS", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0, 0,
@@ -250,15 +252,15 @@ static int morph_misc(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt_er
 		      NULL, err) < 0)
 		return -1;
 	for (int r = 0; r < NRLIM; r++)
-		if (cr_mem_write(t->pid, t->helper, &m->rlim[r], sizeof(m->rlim[r]), err) < 0 ||
+		if (cr_mem_write(t->hpid, t->helper, &m->rlim[r], sizeof(m->rlim[r]), err) < 0 ||
 		    cr_inj_ok(j, "prlimit", SYS_prlimit64, 0, r, (long)t->helper, 0, 0, 0,
 			      NULL, err) < 0)
-			return rt_err_wrap(err, "pid %d: rlimit %d", t->pid, r);
+			return rt_err_wrap(err, "pid %d: rlimit %d", t->vpid, r);
 	struct misc cur = { 0 };
 	cleanup_free char *st = NULL;
-	int ret = cr_proc_read(t->pid, "status", &st, err);
+	int ret = cr_proc_read(t->hpid, "status", &st, err);
 	if (ret == 0)
-		ret = parse_status(t->pid, st, &cur, err);
+		ret = parse_status(t->vpid, st, &cur, err);
 	if (ret == 0 && !same_identity(&cur, m))
 		ret = set_identity(t, m, err);
 	free(cur.groups);
@@ -274,10 +276,73 @@ static void release_misc(struct cr_rtask *t)
 	t->misc = NULL;
 }
 
+/* ---- inspect ---- */
+
+static const char *const rlimit_names[NRLIM] = {
+	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
+	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio", "rttime",
+};
+
+static void describe_ids(struct cr_desc *d, const char *key, const uint32_t v[4])
+{
+	cr_desc_map(d, key);
+	cr_desc_int(d, "real", v[0]);
+	cr_desc_int(d, "effective", v[1]);
+	cr_desc_int(d, "saved", v[2]);
+	cr_desc_int(d, "fs", v[3]);
+	cr_desc_end_map(d);
+}
+
+static void describe_identity(struct cr_desc *d, const struct misc *m)
+{
+	static const char *const caps[5] = { "inheritable", "permitted", "effective",
+					     "bounding", "ambient" };
+	cr_desc_map(d, "identity");
+	describe_ids(d, "uid", m->uid);
+	describe_ids(d, "gid", m->gid);
+	cr_desc_array(d, "groups");
+	for (uint32_t i = 0; i < m->ngroups; i++)
+		cr_desc_int(d, NULL, m->groups[i]);
+	cr_desc_end_array(d);
+	cr_desc_map(d, "capabilities");
+	for (int i = 0; i < 5; i++)
+		cr_desc_hex(d, caps[i], m->cap[i]);
+	cr_desc_end_map(d);
+	cr_desc_bool(d, "no_new_privs", m->nnp);
+	cr_desc_end_map(d);
+}
+
+static int describe_misc(struct cr_restore_ctx *c, struct cr_rtask *t,
+			 struct cr_desc *d, struct rt_err **err)
+{
+	int ret = load_misc(c, t, err);
+	const struct misc *m = t->misc;
+	if (ret == 0) {
+		describe_identity(d, m);
+		cr_desc_map(d, "attributes");
+		cr_desc_strf(d, "umask", "%04o", m->umask);
+		cr_desc_hex(d, "personality", m->personality);
+		cr_desc_str(d, "cwd", m->cwd);
+		cr_desc_str(d, "root", m->root);
+		cr_desc_map(d, "rlimits");
+		for (int i = 0; i < NRLIM; i++) {
+			cr_desc_map(d, rlimit_names[i]);
+			cr_desc_uint(d, "soft", m->rlim[i].rlim_cur);
+			cr_desc_uint(d, "hard", m->rlim[i].rlim_max);
+			cr_desc_end_map(d);
+		}
+		cr_desc_end_map(d);
+		cr_desc_end_map(d);
+	}
+	release_misc(t);
+	return ret;
+}
+
 const struct cr_resource cr_res_misc = {
 	.name = "process attributes",
 	.dump = dump_misc,
 	.prepare = load_misc,
 	.morph = morph_misc,
 	.release = release_misc,
+	.describe = describe_misc,
 };

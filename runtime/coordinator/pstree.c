@@ -343,6 +343,41 @@ size_t cr_pstree_nr_threads(const struct cr_pstree *t)
 	return n;
 }
 
+int cr_tasks_events_open(const char *cgroup_dir)
+{
+	cleanup_free char *path = xasprintf("%s/" CR_TASKS_EVENTS_FILE, cgroup_dir);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* "fork N\nexit N\nmigrate_in N\nmigrate_out N\n", re-read from offset 0
+ * (which also re-arms poll). */
+int cr_tasks_events_read(int fd, struct cr_tasks_events *out, struct rt_err **err)
+{
+	char buf[512];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return rt_err_set(err, errno, "read " CR_TASKS_EVENTS_FILE);
+	buf[n] = '\0';
+	static const char *const keys[] = { "fork", "exit", "migrate_in", "migrate_out" };
+	uint64_t *vals[] = { &out->fork, &out->exit, &out->migrate_in, &out->migrate_out };
+	unsigned found = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char key[32];
+		unsigned long long v;
+		if (sscanf(l, "%31s %llu", key, &v) != 2)
+			return rt_err_set(err, 0, CR_TASKS_EVENTS_FILE ": bad line \"%s\"", l);
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+			if (strcmp(key, keys[i]) == 0) {
+				*vals[i] = v;
+				found |= 1u << i;
+			}
+	}
+	if (found != (1u << ARRAY_SIZE(keys)) - 1)
+		return rt_err_set(err, 0, CR_TASKS_EVENTS_FILE ": a counter is missing");
+	return 0;
+}
+
 void cr_pstree_free(struct cr_pstree *t)
 {
 	if (t == NULL)

@@ -1,13 +1,17 @@
 /* Restore orchestration: check the machine -> build the task tree with the
  * dumped pids through the agents -> per task, every resource's prepare ->
  * morph every task by injection -> release all at once. Any failure kills
- * every task of the restore. */
+ * every task of the restore.
+ *
+ * The tree may live in another pid namespace than ours (a container's): the
+ * images name tasks by vpid, we act on them by hpid (pidns.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,10 +28,10 @@ static const struct cr_resource *const restore_table[] = {
 	&cr_res_files, &cr_res_mm, &cr_res_threads, &cr_res_signals, &cr_res_misc,
 };
 
-struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t pid)
+struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t vpid)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (c->tasks[i].pid == pid)
+		if (c->tasks[i].vpid == vpid)
 			return &c->tasks[i];
 	return NULL;
 }
@@ -43,22 +47,23 @@ static int get_task(struct cr_rd *r, struct cr_rtask *t, struct rt_err **err)
 		return -1;
 	if (n == 0 || n > 65536 || v[0] == 0)
 		return rt_err_set(err, 0, "pstree.img: record %zu: bad task", r->index);
-	*t = (struct cr_rtask){ .pid = (pid_t)v[0], .ppid = (pid_t)v[1],
+	*t = (struct cr_rtask){ .vpid = (pid_t)v[0], .ppid = (pid_t)v[1],
 				.pgid = (pid_t)v[2], .sid = (pid_t)v[3], .zombie = z,
-				.exit_code = (int)code, .n_thr = n, .sock = -1 };
+				.exit_code = (int)code, .n_thr = n, .sock = -1,
+				.pidfd = -1 };
 	t->thr = xcalloc(n, sizeof(*t->thr));
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t tid;
 		if (cr_get_u32(r, "tid", &tid, err) < 0)
 			return -1;
-		t->thr[i].tid = (pid_t)tid;
+		t->thr[i].vtid = (pid_t)tid;
 	}
-	if (t->thr[0].tid != t->pid)
-		return rt_err_set(err, 0, "pstree.img: pid %d: leader first", t->pid);
+	if (t->thr[0].vtid != t->vpid)
+		return rt_err_set(err, 0, "pstree.img: pid %d: leader first", t->vpid);
 	return cr_rd_done(r, err);
 }
 
-static int load_pstree(struct cr_restore_ctx *c, struct rt_err **err)
+int cr_load_pstree(struct cr_restore_ctx *c, struct rt_err **err)
 {
 	cleanup_img struct cr_img *img = NULL;
 	if (cr_img_open(c->o->images_dirfd, "pstree.img", CR_IMG_PSTREE, &img, err) < 0)
@@ -75,45 +80,74 @@ static int load_pstree(struct cr_restore_ctx *c, struct rt_err **err)
 		c->tasks = xrealloc(c->tasks, (c->n + 1) * sizeof(*c->tasks));
 		memset(&c->tasks[c->n], 0, sizeof(c->tasks[0]));
 		c->tasks[c->n].sock = -1;
+		c->tasks[c->n].pidfd = -1;
 		if (get_task(&r, &c->tasks[c->n++], err) < 0)
 			return -1;
-		if (c->n > 1 && !cr_rtask_find(c, c->tasks[c->n - 1].ppid))
+		struct cr_rtask *t = &c->tasks[c->n - 1];
+		if (cr_rtask_find(c, t->vpid) != t)
+			return rt_err_set(err, 0, "pstree.img: pid %d twice", t->vpid);
+		if (c->n > 1 && (!cr_rtask_find(c, t->ppid) || cr_rtask_find(c, t->ppid) == t))
 			return rt_err_set(err, 0, "pstree.img: pid %d before its parent",
-					  c->tasks[c->n - 1].pid);
+					  t->vpid);
 	}
 	if (c->n == 0)
 		return rt_err_set(err, 0, "pstree.img: no task");
 	return 0;
 }
 
+/* The root is the agent we were given: it must already have the root's
+ * vpid in its pid namespace (1 in a new one). */
+static int adopt_root(struct cr_restore_ctx *c, pid_t image_root, struct rt_err **err)
+{
+	struct cr_rtask *t = &c->tasks[0];
+	struct cr_ns_ids ids;
+	if (image_root != t->vpid)
+		return rt_err_set(err, 0, "inventory.img names root pid %d, pstree.img %d",
+				  image_root, t->vpid);
+	if (cr_ns_ids(c->o->agent_pid, c->o->agent_pid, &ids, err) < 0)
+		return rt_err_wrap(err, "the restore agent");
+	if (ids.pid != t->vpid)
+		return rt_err_set(err, EINVAL, "the image's root is pid %d in its pid "
+				  "namespace, the restore agent (pid %d here) is pid %d in "
+				  "its own: the root must be restored as that pid (pid 1: "
+				  "in a new pid namespace)", t->vpid, c->o->agent_pid, ids.pid);
+	t->hpid = t->thr[0].htid = c->o->agent_pid;
+	t->sock = c->o->agent_fd;
+	return 0;
+}
+
+/* A child of an already created task, through its parent's agent. */
+static int create_task(struct cr_restore_ctx *c, struct cr_rtask *t,
+		       struct rt_err **err)
+{
+	struct cr_rtask *p = cr_rtask_find(c, t->ppid);
+	if (cr_agent_clone(p->sock, p->vpid, t->vpid, &t->sock, &t->pidfd, err) < 0 ||
+	    cr_pidfd_pid(t->pidfd, &t->hpid, err) < 0)
+		return rt_err_wrap(err, "create pid %d", t->vpid);
+	t->thr[0].htid = t->hpid;
+	return 0;
+}
+
 /* Every task with its pid, session and group (leaders before members). */
 static int build_tree(struct cr_restore_ctx *c, struct rt_err **err)
 {
-	c->tasks[0].sock = c->o->agent_fd;
 	for (size_t i = 0; i < c->n; i++) {
 		struct cr_rtask *t = &c->tasks[i];
-		if (i > 0) {
-			struct cr_rtask *p = cr_rtask_find(c, t->ppid);
-			int64_t pid;
-			if (cr_agent_call(p->sock, p->pid, "create a child", CR_AG_CLONE, -1,
-					  t->pid, 0, &pid, &t->sock, err) < 0)
-				return rt_err_wrap(err, "pid %d", t->pid);
-			if (pid != t->pid || t->sock < 0)
-				return rt_err_set(err, 0, "pid %d was created as %ld", t->pid,
-						  (long)pid);
-		}
-		if (t->sid == t->pid && cr_agent_call(t->sock, t->pid, "setsid", CR_AG_SETSID,
-						      -1, 0, 0, NULL, NULL, err) < 0)
+		if (i > 0 && create_task(c, t, err) < 0)
 			return -1;
-		if (t->pgid == t->pid && t->sid != t->pid &&
-		    cr_agent_call(t->sock, t->pid, "setpgid", CR_AG_SETPGID, -1, 0, 0, NULL,
+		if (t->sid == t->vpid && cr_agent_call(t->sock, t->vpid, "setsid",
+						       CR_AG_SETSID, -1, 0, 0, NULL, NULL,
+						       err) < 0)
+			return -1;
+		if (t->pgid == t->vpid && t->sid != t->vpid &&
+		    cr_agent_call(t->sock, t->vpid, "setpgid", CR_AG_SETPGID, -1, 0, 0, NULL,
 				  NULL, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < c->n; i++) {
 		struct cr_rtask *t = &c->tasks[i];
-		if (t->pgid != t->pid && cr_rtask_find(c, t->pgid) &&
-		    cr_agent_call(t->sock, t->pid, "join its process group", CR_AG_SETPGID,
+		if (t->pgid != t->vpid && cr_rtask_find(c, t->pgid) &&
+		    cr_agent_call(t->sock, t->vpid, "join its process group", CR_AG_SETPGID,
 				  -1, t->pgid, 0, NULL, NULL, err) < 0)
 			return -1;
 	}
@@ -127,7 +161,7 @@ static int prepare_all(struct cr_restore_ctx *c, struct rt_err **err)
 	for (size_t i = 0; i < c->n; i++) {
 		struct cr_rtask *t = &c->tasks[i];
 		if (t->zombie) {
-			if (cr_agent_call(t->sock, t->pid, "become a zombie", CR_AG_EXIT, -1,
+			if (cr_agent_call(t->sock, t->vpid, "become a zombie", CR_AG_EXIT, -1,
 					  t->exit_code, 0, NULL, NULL, err) == 0)
 				continue;
 			/* It died as asked: the call's EOF is expected. */
@@ -139,8 +173,8 @@ static int prepare_all(struct cr_restore_ctx *c, struct rt_err **err)
 			if (restore_table[k]->prepare &&
 			    restore_table[k]->prepare(c, t, err) < 0)
 				return rt_err_wrap(err, "restore %s of pid %d",
-						   restore_table[k]->name, t->pid);
-		if (cr_agent_call(t->sock, t->pid, "close other fds", CR_AG_CLOSE_OTHERS, -1,
+						   restore_table[k]->name, t->vpid);
+		if (cr_agent_call(t->sock, t->vpid, "close other fds", CR_AG_CLOSE_OTHERS, -1,
 				  0, 0, NULL, NULL, err) < 0)
 			return -1;
 	}
@@ -151,7 +185,7 @@ static int prepare_all(struct cr_restore_ctx *c, struct rt_err **err)
 static int pick_helper(struct cr_rtask *t, unsigned long *addr, struct rt_err **err)
 {
 	cleanup_free char *maps = NULL;
-	if (cr_proc_read(t->pid, "maps", &maps, err) < 0)
+	if (cr_proc_read(t->hpid, "maps", &maps, err) < 0)
 		return -1;
 	for (unsigned long a = 0x100000000ul; a < 0x7f0000000000ul; a += 0x40000000ul) {
 		bool busy = !cr_mm_range_free(t, a, CR_SCRATCH_SIZE);
@@ -166,7 +200,7 @@ static int pick_helper(struct cr_rtask *t, unsigned long *addr, struct rt_err **
 			return 0;
 		}
 	}
-	return rt_err_set(err, 0, "pid %d: no free address for the restore helper", t->pid);
+	return rt_err_set(err, 0, "pid %d: no free address for the restore helper", t->vpid);
 }
 
 /* KERNEL-NOTES steps 2-3: stop the agent, block signals, drop glibc's
@@ -178,23 +212,23 @@ static int begin_morph(struct cr_restore_ctx *c, struct cr_rtask *t,
 	uint8_t *xs = NULL;
 	size_t xlen;
 	struct __ptrace_rseq_configuration rc = { 0 };
-	if (cr_seize(t->pid, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
-				     PTRACE_O_EXITKILL, err) < 0)
+	if (cr_seize(t->hpid, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
+				      PTRACE_O_EXITKILL, err) < 0)
 		return -1;
 	t->seized = true;
 	t->thr[0].attached = true;
-	if (cr_interrupt_wait(t->pid, err) < 0 || cr_set_sigmask(t->pid, ~0ull, err) < 0 ||
-	    cr_task_vdso(t->pid, &vdso, err) < 0 ||
-	    cr_inj_init(&t->inj, t->pid, vdso + c->vdso.gadget_off, err) < 0)
+	if (cr_interrupt_wait(t->hpid, err) < 0 || cr_set_sigmask(t->hpid, ~0ull, err) < 0 ||
+	    cr_task_vdso(t->hpid, &vdso, err) < 0 ||
+	    cr_inj_init(&t->inj, t->hpid, vdso + c->vdso.gadget_off, err) < 0)
 		return -1;
 	xs = xmalloc(CR_XSTATE_MAX);
-	int ret = cr_get_xstate(t->pid, xs, &xlen, err);
+	int ret = cr_get_xstate(t->hpid, xs, &xlen, err);
 	free(xs);
 	if (ret == 0 && xlen != t->thr[0].xlen)
 		return rt_err_set(err, 0, "pid %d: the image's xstate has %zu bytes, this "
-				  "CPU's %zu", t->pid, t->thr[0].xlen, xlen);
-	if (ret < 0 || ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->pid, sizeof(rc), &rc) < 0)
-		return ret < 0 ? -1 : rt_err_set(err, errno, "pid %d: read rseq", t->pid);
+				  "CPU's %zu", t->vpid, t->thr[0].xlen, xlen);
+	if (ret < 0 || ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->hpid, sizeof(rc), &rc) < 0)
+		return ret < 0 ? -1 : rt_err_set(err, errno, "pid %d: read rseq", t->vpid);
 	if (rc.rseq_abi_pointer &&
 	    cr_inj_ok(&t->inj, "unregister rseq", SYS_rseq, (long)rc.rseq_abi_pointer,
 		      rc.rseq_abi_size, RSEQ_FLAG_UNREGISTER, rc.signature, 0, 0, NULL, err) < 0)
@@ -219,9 +253,9 @@ static int finish_morph(struct cr_rtask *t, struct rt_err **err)
 		return -1;
 	for (size_t i = 0; i < t->n_thr; i++) {
 		struct cr_rthread *th = &t->thr[i];
-		if (cr_setregs(th->tid, &th->regs, err) < 0 ||
-		    cr_set_xstate(th->tid, th->xstate, th->xlen, err) < 0 ||
-		    cr_set_sigmask(th->tid, th->sigmask, err) < 0)
+		if (cr_setregs(th->htid, &th->regs, err) < 0 ||
+		    cr_set_xstate(th->htid, th->xstate, th->xlen, err) < 0 ||
+		    cr_set_sigmask(th->htid, th->sigmask, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -234,13 +268,13 @@ static int morph_all(struct cr_restore_ctx *c, struct rt_err **err)
 		if (t->zombie)
 			continue;
 		if (begin_morph(c, t, err) < 0)
-			return rt_err_wrap(err, "restore pid %d", t->pid);
+			return rt_err_wrap(err, "restore pid %d", t->vpid);
 		for (size_t k = 0; k < ARRAY_SIZE(restore_table); k++)
 			if (restore_table[k]->morph && restore_table[k]->morph(c, t, err) < 0)
 				return rt_err_wrap(err, "restore %s of pid %d",
-						   restore_table[k]->name, t->pid);
+						   restore_table[k]->name, t->vpid);
 		if (finish_morph(t, err) < 0)
-			return rt_err_wrap(err, "restore pid %d", t->pid);
+			return rt_err_wrap(err, "restore pid %d", t->vpid);
 	}
 	return 0;
 }
@@ -254,29 +288,38 @@ static int release_all(struct cr_restore_ctx *c, struct rt_err **err)
 	for (size_t i = 0; i < c->n; i++)
 		for (size_t k = 0; k < c->tasks[i].n_thr; k++)
 			if (c->tasks[i].thr[k].attached &&
-			    ptrace(PTRACE_DETACH, c->tasks[i].thr[k].tid, 0, 0) < 0)
+			    ptrace(PTRACE_DETACH, c->tasks[i].thr[k].htid, 0, 0) < 0)
 				return rt_err_set(err, errno, "detach thread %d",
-						  c->tasks[i].thr[k].tid);
+						  c->tasks[i].thr[k].vtid);
 	if (f && !c->o->paused && f->freeze(f->arg, false, err) < 0)
 		return -1;
 	return 0;
 }
 
+/* By pidfd: a task we could not learn the hpid of dies too. (In a new pid
+ * namespace the root's death alone would take every task with it.) */
 static void kill_all(struct cr_restore_ctx *c)
 {
 	kill(c->o->agent_pid, SIGKILL);
-	for (size_t i = 0; i < c->n; i++)
-		if (c->tasks[i].sock >= 0 || i == 0)
-			kill(c->tasks[i].pid, SIGKILL);
-	/* Reap our tracees so their parents can. */
-	for (size_t i = 0; i < c->n; i++)
-		for (size_t k = c->tasks[i].n_thr; k-- > 0;)
-			if (c->tasks[i].thr[k].attached)
-				waitpid(c->tasks[i].thr[k].tid, NULL, __WALL);
+	for (size_t i = 1; i < c->n; i++)
+		if (c->tasks[i].pidfd >= 0)
+			pidfd_send_signal(c->tasks[i].pidfd, SIGKILL, NULL, 0);
 	const struct cr_freezer *f = c->o->freezer;
 	cleanup_err struct rt_err *e = NULL;
 	if (f)
 		f->freeze(f->arg, false, &e);
+	/* Reap our tracees so their parents can (after the thaw: a task
+	 * frozen by the v1 freezer cannot die). */
+	size_t n = 0, all = 1;
+	for (size_t i = 0; i < c->n; i++)
+		all += c->tasks[i].n_thr;
+	pid_t *tids = xcalloc(all, sizeof(*tids));
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t k = 0; k < c->tasks[i].n_thr; k++)
+			if (c->tasks[i].thr[k].attached)
+				tids[n++] = c->tasks[i].thr[k].htid;
+	cr_reap_tracees(tids, n, 10000);
+	free(tids);
 }
 
 static void free_ctx(struct cr_restore_ctx *c)
@@ -288,6 +331,8 @@ static void free_ctx(struct cr_restore_ctx *c)
 				restore_table[k]->release(t);
 		if (i > 0 && t->sock >= 0)
 			close(t->sock);
+		if (t->pidfd >= 0)
+			close(t->pidfd);
 		free(t->thr);
 	}
 	free(c->tasks);
@@ -300,13 +345,9 @@ static int restore_all(struct cr_restore_ctx *c, struct rt_err **err)
 	pid_t root;
 	size_t xlen;
 	if (cr_vdso_self(&c->vdso, err) < 0 || cr_inventory_check(c, &root, &xlen, err) < 0 ||
-	    load_pstree(c, err) < 0)
+	    cr_load_pstree(c, err) < 0)
 		return -1;
-	if (root != c->tasks[0].pid || root != c->o->agent_pid)
-		return rt_err_set(err, EOPNOTSUPP, "the image's root is pid %d, the agent "
-				  "is pid %d: restoring into another pid namespace than "
-				  "ours is not supported yet", root, c->o->agent_pid);
-	if (build_tree(c, err) < 0 || prepare_all(c, err) < 0 || morph_all(c, err) < 0)
+	if (adopt_root(c, root, err) < 0 || build_tree(c, err) < 0 || prepare_all(c, err) < 0 || morph_all(c, err) < 0)
 		return -1;
 	return release_all(c, err);
 }

@@ -157,10 +157,10 @@ static void restore_task(struct cr_dtask *t)
 		if (th->injected) {
 			struct user_regs_struct r = th->regs;
 			cr_regs_for_resume(&r);
-			cr_setregs(th->tid, &r, &e);
+			cr_setregs(th->htid, &r, &e);
 		}
 		if (th->mask_blocked)
-			cr_set_sigmask(th->tid, th->sigmask, &e);
+			cr_set_sigmask(th->htid, th->sigmask, &e);
 	}
 }
 
@@ -174,21 +174,17 @@ void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 		restore_task(&c->tasks[i]);
 	if (f && !c->frozen)
 		f->freeze(f->arg, true, &e);
-	if (kill_tree) {
-		for (size_t i = 0; i < c->n; i++)
-			kill(c->tasks[i].pid, SIGKILL);
-		/* Reap our tracees (threads before their leader) so their
-		 * parents see them exit. */
-		for (size_t i = c->n_seized; i-- > 0;)
-			while (waitpid(c->seized[i], NULL, __WALL) < 0 && errno == EINTR)
-				;
-	} else {
-		for (size_t i = 0; i < c->n_seized; i++)
-			ptrace(PTRACE_DETACH, c->seized[i], 0, 0);
-	}
+	for (size_t i = 0; i < c->n && kill_tree; i++)
+		kill(c->tasks[i].hpid, SIGKILL);
+	for (size_t i = 0; i < c->n_seized && !kill_tree; i++)
+		ptrace(PTRACE_DETACH, c->seized[i], 0, 0);
 	if (f)
 		f->freeze(f->arg, false, &e);
 	c->frozen = false;
+	/* Reap our tracees so their parents see them exit; after the thaw,
+	 * as a task frozen by the v1 freezer cannot die. */
+	if (kill_tree)
+		cr_reap_tracees(c->seized, c->n_seized, 10000);
 	if (c->frozen_at)
 		c->st->frozen_time_us = cr_now_us() - c->frozen_at;
 	free(c->seized);

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "coordinator/describe.h"
 #include "coordinator/internal.h"
 #include "util.h"
 
@@ -36,7 +37,7 @@ static int dump_actions(struct cr_dtask *t, struct cr_img *img, struct rt_err **
 		struct cr_rec r;
 		if (cr_inj_ok(&t->inj, "rt_sigaction", SYS_rt_sigaction, sig, 0,
 			      (long)t->scratch, 8, 0, 0, NULL, err) < 0 ||
-		    cr_mem_read(t->pid, t->scratch, &ka, sizeof(ka), err) < 0)
+		    cr_mem_read(t->hpid, t->scratch, &ka, sizeof(ka), err) < 0)
 			return rt_err_wrap(err, "signal %d", sig);
 		cr_rec_init(&r, CR_R_SIGACT);
 		cr_put_u32(&r, (uint32_t)sig);
@@ -50,16 +51,17 @@ static int dump_actions(struct cr_dtask *t, struct cr_img *img, struct rt_err **
 	return 0;
 }
 
-/* tid 0: the process-wide queue. */
-static int dump_pending(pid_t tid, pid_t rec_tid, unsigned flags, struct cr_img *img,
+/* Read the queue of htid (the process-wide one with PEEKSIGINFO_SHARED),
+ * recorded as rec_tid: a vtid, 0 for the process-wide queue. */
+static int dump_pending(pid_t htid, pid_t rec_tid, unsigned flags, struct cr_img *img,
 			struct rt_err **err)
 {
 	for (uint64_t off = 0;; off++) {
 		struct __ptrace_peeksiginfo_args a = { .off = off, .flags = flags, .nr = 1 };
 		siginfo_t si;
-		long n = ptrace(PTRACE_PEEKSIGINFO, tid, &a, &si);
+		long n = ptrace(PTRACE_PEEKSIGINFO, htid, &a, &si);
 		if (n < 0)
-			return rt_err_set(err, errno, "thread %d: read pending signals", tid);
+			return rt_err_set(err, errno, "thread %d: read pending signals", htid);
 		if (n == 0)
 			return 0;
 		struct cr_rec r;
@@ -75,15 +77,15 @@ static int dump_signals(struct cr_dump_ctx *c, struct cr_dtask *t,
 			struct rt_err **err)
 {
 	char name[64];
-	snprintf(name, sizeof(name), "signal-%d.img", t->pid);
+	snprintf(name, sizeof(name), "signal-%d.img", t->vpid);
 	struct cr_img *img = NULL;
 	if (cr_img_create(c->o->images_dirfd, name, CR_IMG_CORE, &img, err) < 0)
 		return -1;
 	int ret = dump_actions(t, img, err);
 	if (ret == 0)
-		ret = dump_pending(t->pid, 0, PTRACE_PEEKSIGINFO_SHARED, img, err);
+		ret = dump_pending(t->hpid, 0, PTRACE_PEEKSIGINFO_SHARED, img, err);
 	for (size_t i = 0; i < t->n_thr && ret == 0; i++)
-		ret = dump_pending(t->thr[i].tid, t->thr[i].tid, 0, img, err);
+		ret = dump_pending(t->thr[i].htid, t->thr[i].vtid, 0, img, err);
 	if (ret < 0) {
 		cr_img_abort(img);
 		return -1;
@@ -91,72 +93,192 @@ static int dump_signals(struct cr_dump_ctx *c, struct cr_dtask *t,
 	return cr_img_close(img, err);
 }
 
-static int restore_action(struct cr_rtask *t, struct cr_rd *r, struct rt_err **err)
-{
-	uint32_t sig;
-	struct ksigaction ka;
-	if (cr_get_u32(r, "signal", &sig, err) < 0 ||
-	    cr_get_u64(r, "handler", &ka.handler, err) < 0 ||
-	    cr_get_u64(r, "flags", &ka.flags, err) < 0 ||
-	    cr_get_u64(r, "restorer", &ka.restorer, err) < 0 ||
-	    cr_get_u64(r, "mask", &ka.mask, err) < 0 || cr_rd_done(r, err) < 0)
-		return -1;
-	if (sig < 1 || sig > CR_NSIG || sig == SIGKILL || sig == SIGSTOP)
-		return rt_err_set(err, 0, "signal image: bad signal %u", sig);
-	if (cr_mem_write(t->pid, t->helper, &ka, sizeof(ka), err) < 0 ||
-	    cr_inj_ok(&t->inj, "rt_sigaction", SYS_rt_sigaction, sig, (long)t->helper,
-		      0, 8, 0, 0, NULL, err) < 0)
-		return rt_err_wrap(err, "signal %u", sig);
-	return 0;
-}
+/* One record of signal-PID.img, parsed and checked. */
+struct sig_rec {
+	uint32_t type;
+	uint32_t sig;         /* the action's signal, or the pending si_signo */
+	struct ksigaction ka; /* CR_R_SIGACT */
+	uint32_t tid;         /* CR_R_SIGINFO: 0 for the process-wide queue */
+	const void *si;       /* CR_R_SIGINFO: a siginfo_t, inside the record */
+};
 
-static int restore_pending(struct cr_rtask *t, struct cr_rd *r, struct rt_err **err)
+static int get_sig_rec(const char *name, struct cr_rd *r, struct sig_rec *s,
+		       struct rt_err **err)
 {
-	uint32_t tid;
-	const void *si;
 	size_t len;
-	if (cr_get_u32(r, "tid", &tid, err) < 0 ||
-	    cr_get_bytes(r, "siginfo", &si, &len, sizeof(siginfo_t), err) < 0 ||
+	int32_t signo;
+	*s = (struct sig_rec){ .type = r->type };
+	if (r->type == CR_R_SIGACT) {
+		if (cr_get_u32(r, "signal", &s->sig, err) < 0 ||
+		    cr_get_u64(r, "handler", &s->ka.handler, err) < 0 ||
+		    cr_get_u64(r, "flags", &s->ka.flags, err) < 0 ||
+		    cr_get_u64(r, "restorer", &s->ka.restorer, err) < 0 ||
+		    cr_get_u64(r, "mask", &s->ka.mask, err) < 0 || cr_rd_done(r, err) < 0)
+			return -1;
+		if (s->sig < 1 || s->sig > CR_NSIG || s->sig == SIGKILL || s->sig == SIGSTOP)
+			return rt_err_set(err, 0, "'%s': record %zu: bad signal %u", name,
+					  r->index, s->sig);
+		return 0;
+	}
+	if (r->type != CR_R_SIGINFO)
+		return rt_err_set(err, 0, "'%s': record %zu: unexpected type %u", name,
+				  r->index, r->type);
+	if (cr_get_u32(r, "tid", &s->tid, err) < 0 ||
+	    cr_get_bytes(r, "siginfo", &s->si, &len, sizeof(siginfo_t), err) < 0 ||
 	    cr_rd_done(r, err) < 0)
 		return -1;
 	if (len != sizeof(siginfo_t))
-		return rt_err_set(err, 0, "signal image: short siginfo");
-	int sig = ((const siginfo_t *)si)->si_signo;
-	if (cr_mem_write(t->pid, t->helper, si, len, err) < 0)
-		return -1;
-	if (tid == 0)
-		return cr_inj_ok(&t->inj, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, t->pid,
-				 sig, (long)t->helper, 0, 0, 0, NULL, err);
-	return cr_inj_ok(&t->inj, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, t->pid,
-			 (long)tid, sig, (long)t->helper, 0, 0, NULL, err);
+		return rt_err_set(err, 0, "'%s': record %zu: short siginfo", name, r->index);
+	memcpy(&signo, s->si, sizeof(signo)); /* si_signo; the record is unaligned */
+	if (signo < 1 || signo > CR_NSIG)
+		return rt_err_set(err, 0, "'%s': record %zu: pending signal %d", name,
+				  r->index, signo);
+	s->sig = (uint32_t)signo;
+	return 0;
 }
 
-static int morph_signals(struct cr_restore_ctx *c, struct cr_rtask *t,
-			 struct rt_err **err)
+static bool has_thread(const struct cr_rtask *t, uint32_t tid)
+{
+	for (size_t i = 0; i < t->n_thr; i++)
+		if ((uint32_t)t->thr[i].vtid == tid)
+			return true;
+	return false;
+}
+
+typedef int (*sig_fn)(struct cr_rtask *t, const struct sig_rec *s, void *arg,
+		      struct rt_err **err);
+
+/* Every record of the task's signal image, in order, to fn. */
+static int walk_signals(struct cr_restore_ctx *c, struct cr_rtask *t, sig_fn fn,
+			void *arg, struct rt_err **err)
 {
 	char name[64];
-	snprintf(name, sizeof(name), "signal-%d.img", t->pid);
+	snprintf(name, sizeof(name), "signal-%d.img", t->vpid);
 	cleanup_img struct cr_img *img = NULL;
 	if (cr_img_open(c->o->images_dirfd, name, CR_IMG_CORE, &img, err) < 0)
 		return -1;
 	for (;;) {
 		struct cr_rd r;
+		struct sig_rec s;
 		int k = cr_img_next(img, &r, err);
 		if (k <= 0)
 			return k;
-		if (r.type == CR_R_SIGACT)
-			k = restore_action(t, &r, err);
-		else if (r.type == CR_R_SIGINFO)
-			k = restore_pending(t, &r, err);
-		else
-			k = rt_err_set(err, 0, "%s: unexpected record %zu", name, r.index);
-		if (k < 0)
+		if (get_sig_rec(name, &r, &s, err) < 0)
+			return -1;
+		if (s.type == CR_R_SIGINFO && s.tid != 0 && !has_thread(t, s.tid))
+			return rt_err_set(err, 0, "'%s': record %zu: thread %u is not "
+					  "in the task", name, r.index, s.tid);
+		if (fn(t, &s, arg, err) < 0)
 			return -1;
 	}
+}
+
+static int restore_action(struct cr_rtask *t, const struct sig_rec *s,
+			  struct rt_err **err)
+{
+	if (cr_mem_write(t->hpid, t->helper, &s->ka, sizeof(s->ka), err) < 0 ||
+	    cr_inj_ok(&t->inj, "rt_sigaction", SYS_rt_sigaction, s->sig, (long)t->helper,
+		      0, 8, 0, 0, NULL, err) < 0)
+		return rt_err_wrap(err, "signal %u", s->sig);
+	return 0;
+}
+
+static int restore_pending(struct cr_rtask *t, const struct sig_rec *s,
+			   struct rt_err **err)
+{
+	if (cr_mem_write(t->hpid, t->helper, s->si, sizeof(siginfo_t), err) < 0)
+		return -1;
+	/* Run inside the task: its own pid namespace's pids. */
+	if (s->tid == 0)
+		return cr_inj_ok(&t->inj, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, t->vpid,
+				 s->sig, (long)t->helper, 0, 0, 0, NULL, err);
+	return cr_inj_ok(&t->inj, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, t->vpid,
+			 (long)s->tid, s->sig, (long)t->helper, 0, 0, NULL, err);
+}
+
+static int restore_one(struct cr_rtask *t, const struct sig_rec *s, void *arg,
+		       struct rt_err **err)
+{
+	if (s->type == CR_R_SIGACT)
+		return restore_action(t, s, err);
+	return restore_pending(t, s, err);
+}
+
+static int morph_signals(struct cr_restore_ctx *c, struct cr_rtask *t,
+			 struct rt_err **err)
+{
+	return walk_signals(c, t, restore_one, NULL, err);
+}
+
+/* ---- inspect ---- */
+
+struct sig_summary {
+	struct sig_rec act[CR_NSIG + 1]; /* by signal; type 0: not in the image */
+	size_t n_pending;
+	struct sig_rec *pending; /* si points nowhere once the walk is over */
+};
+
+static int collect_one(struct cr_rtask *t, const struct sig_rec *s, void *arg,
+		       struct rt_err **err)
+{
+	struct sig_summary *sum = arg;
+	if (s->type == CR_R_SIGACT) {
+		sum->act[s->sig] = *s;
+		return 0;
+	}
+	sum->pending = xrealloc(sum->pending, (sum->n_pending + 1) * sizeof(*s));
+	sum->pending[sum->n_pending] = *s;
+	sum->pending[sum->n_pending++].si = NULL;
+	return 0;
+}
+
+static void describe_handler(struct cr_desc *d, const struct sig_rec *s)
+{
+	char buf[16];
+	cr_desc_map(d, NULL);
+	cr_desc_int(d, "signal", s->sig);
+	cr_desc_str(d, "name", cr_signal_name((int)s->sig, buf));
+	if (s->ka.handler == (uintptr_t)SIG_IGN)
+		cr_desc_str(d, "handler", "ignore");
+	else
+		cr_desc_hex(d, "handler", s->ka.handler);
+	cr_desc_hex(d, "flags", s->ka.flags);
+	cr_desc_hex(d, "mask", s->ka.mask);
+	cr_desc_end_map(d);
+}
+
+static int describe_signals(struct cr_restore_ctx *c, struct cr_rtask *t,
+			    struct cr_desc *d, struct rt_err **err)
+{
+	struct sig_summary *sum = xcalloc(1, sizeof(*sum));
+	int ret = walk_signals(c, t, collect_one, sum, err);
+	if (ret == 0) {
+		char buf[16];
+		cr_desc_map(d, "signals");
+		cr_desc_array(d, "handlers"); /* those not SIG_DFL */
+		for (int sig = 1; sig <= CR_NSIG; sig++)
+			if (sum->act[sig].type && sum->act[sig].ka.handler != (uintptr_t)SIG_DFL)
+				describe_handler(d, &sum->act[sig]);
+		cr_desc_end_array(d);
+		cr_desc_array(d, "pending");
+		for (size_t i = 0; i < sum->n_pending; i++) {
+			cr_desc_map(d, NULL);
+			cr_desc_int(d, "signal", sum->pending[i].sig);
+			cr_desc_str(d, "name", cr_signal_name((int)sum->pending[i].sig, buf));
+			cr_desc_int(d, "tid", sum->pending[i].tid); /* 0: the process */
+			cr_desc_end_map(d);
+		}
+		cr_desc_end_array(d);
+		cr_desc_end_map(d);
+	}
+	free(sum->pending);
+	free(sum);
+	return ret;
 }
 
 const struct cr_resource cr_res_signals = {
 	.name = "signals",
 	.dump = dump_signals,
 	.morph = morph_signals,
+	.describe = describe_signals,
 };

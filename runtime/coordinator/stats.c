@@ -1,10 +1,14 @@
-/* Timings and counts of a dump or restore, as JSON (yajl). */
+/* Timings and counts of a dump or restore, as JSON (yajl); read back by
+ * `ferry inspect`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
+#include "coordinator/describe.h"
 #include "coordinator/internal.h"
 #include "util.h"
 
@@ -41,5 +45,65 @@ int cr_stats_write(int dirfd, const char *name, const struct cr_stats *st,
 	if (fd >= 0)
 		close(fd);
 	yajl_gen_free(g);
+	return ret;
+}
+
+#define STATS_MAX (64u << 10)
+
+/* The file's text, at most STATS_MAX bytes; 0 and *text NULL if absent. */
+static int read_stats(int dirfd, const char *name, char **text, struct rt_err **err)
+{
+	*text = NULL;
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return rt_err_set(err, errno, "open '%s'", name);
+	if (!S_ISREG(st.st_mode) || st.st_size > STATS_MAX)
+		return rt_err_set(err, 0, "'%s': not a regular file of at most %u bytes",
+				  name, STATS_MAX);
+	cleanup_free char *buf = xmalloc((size_t)st.st_size + 1);
+	size_t len = 0;
+	for (ssize_t n; len < (size_t)st.st_size; len += (size_t)n) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			return rt_err_set(err, n < 0 ? errno : 0, "read '%s'", name);
+	}
+	buf[len] = '\0';
+	*text = steal_pointer(&buf);
+	return 0;
+}
+
+int cr_stats_describe(int dirfd, const char *name, const char *key,
+		      struct cr_desc *d, struct rt_err **err)
+{
+	cleanup_free char *text = NULL;
+	char msg[128] = "";
+	if (read_stats(dirfd, name, &text, err) < 0)
+		return -1;
+	if (text == NULL)
+		return 0;
+	yajl_val v = yajl_tree_parse(text, msg, sizeof(msg));
+	if (v == NULL || !YAJL_IS_OBJECT(v)) {
+		msg[strcspn(msg, "\n")] = '\0';
+		yajl_tree_free(v);
+		return rt_err_set(err, 0, "'%s': not a JSON object%s%s", name,
+				  *msg ? ": " : "", msg);
+	}
+	int ret = 0;
+	cr_desc_map(d, key);
+	for (size_t i = 0; i < v->u.object.len && ret == 0; i++) {
+		yajl_val x = v->u.object.values[i];
+		if (!YAJL_IS_INTEGER(x) || YAJL_GET_INTEGER(x) < 0)
+			ret = rt_err_set(err, 0, "'%s': \"%s\" is not a count", name,
+					 v->u.object.keys[i]);
+		else
+			cr_desc_int(d, v->u.object.keys[i], YAJL_GET_INTEGER(x));
+	}
+	cr_desc_end_map(d);
+	yajl_tree_free(v);
 	return ret;
 }

@@ -6,6 +6,11 @@
  * with clone3(set_tid = {root pid}) (CAP_SYS_ADMIN: root only) and execs
  * itself as the agent (a fresh layout, so the vDSO really moves).
  *
+ * The "pidns" cases do what a container restore does: the target is pid 1
+ * of a new pid namespace (so the images hold namespace pids: 1, 2, ...,
+ * while the coordinator works with host pids), and the restore root is
+ * created with clone3(CLONE_NEWPID, set_tid = {1}) in another new one.
+ *
  * Target protocol: fd 0 is a pipe from the test, fd 1 a pipe to it (the
  * container's stdio: restored as "inherited stdio"). The target builds its
  * state, writes 'R', blocks in read(0) (an interrupted syscall across the
@@ -272,7 +277,8 @@ static void body_spin(void)
 /* ---- harness ---- */
 
 struct target {
-	pid_t pid;
+	pid_t pid;    /* in our pid namespace */
+	bool newns;   /* pid 1 of a pid namespace of its own */
 	int in_w, in_r, out_r, out_w; /* our ends and the ends we restore */
 };
 
@@ -280,6 +286,48 @@ static void reap_all(void)
 {
 	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 		;
+}
+
+static void run_body(void (*body)(void), int in_r, int out_w)
+{
+	dup2(in_r, 0);
+	dup2(out_w, 1);
+	syscall(SYS_close_range, 3, ~0u, 0);
+	body();
+	_exit(0);
+}
+
+/* A plain fork() child, or with newns the first child of a helper that
+ * unshared its pid namespace (pid 1 there, and a normal glibc process);
+ * the helper tells us its host pid and exits, we are the subreaper. */
+static pid_t fork_target(void (*body)(void), struct target *t)
+{
+	if (!t->newns) {
+		pid_t pid = fork();
+		if (pid == 0)
+			run_body(body, t->in_r, t->out_w);
+		return pid;
+	}
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t helper = fork(), pid = -1;
+	if (helper == 0) {
+		close(p[0]);
+		if (unshare(CLONE_NEWPID) < 0)
+			_exit(1);
+		pid = fork();
+		if (pid == 0)
+			run_body(body, t->in_r, t->out_w);
+		_exit(write(p[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
+	}
+	close(p[1]);
+	if (helper < 0 || read(p[0], &pid, sizeof(pid)) != sizeof(pid))
+		pid = -1;
+	close(p[0]);
+	if (helper > 0)
+		waitpid(helper, NULL, 0);
+	return pid;
 }
 
 static pid_t spawn_target(void (*body)(void), struct target *t)
@@ -291,14 +339,9 @@ static pid_t spawn_target(void (*body)(void), struct target *t)
 	t->in_w = in[1];
 	t->out_r = out[0];
 	t->out_w = out[1];
-	t->pid = fork();
-	if (t->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		syscall(SYS_close_range, 3, ~0u, 0);
-		body();
-		_exit(0);
-	}
+	t->pid = fork_target(body, t);
+	if (t->pid < 0)
+		return -1;
 	char c = 0;
 	struct pollfd p = { t->out_r, POLLIN, 0 };
 	if (poll(&p, 1, 10000) != 1 || read(t->out_r, &c, 1) != 1 || c != 'R')
@@ -329,15 +372,17 @@ static void rm_images(const char *dir)
 	rt_err_free(e);
 }
 
-/* The restore root: pid `pid`, running this program as the agent. */
-static pid_t start_agent(pid_t pid, int *sock)
+/* The restore root running this program as the agent: pid `pid` here (0:
+ * any), or with newns pid `pid` of a new pid namespace. Returns its pid
+ * here. */
+static pid_t start_agent(pid_t pid, bool newns, int *sock)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	uint64_t tid = (uint64_t)pid;
-	struct clone_args a = { .exit_signal = SIGCHLD, .set_tid = (uintptr_t)&tid,
-				.set_tid_size = 1 };
+	struct clone_args a = { .flags = newns ? CLONE_NEWPID : 0, .exit_signal = SIGCHLD,
+				.set_tid = pid ? (uintptr_t)&tid : 0, .set_tid_size = pid ? 1 : 0 };
 	pid_t r = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 	if (r == 0) {
 		char fd[16];
@@ -366,34 +411,38 @@ static int read_line(int fd, char *buf, size_t n, int ms)
 	return (int)len;
 }
 
-/* dump -> reap -> restore -> 'G' per process -> result line. */
-static bool round_trip(const char *name, void (*body)(void), int nproc,
+/* dump -> reap -> restore -> 'G' per process -> result line. With newns
+ * the target and the restored tree each live in a new pid namespace. */
+static bool round_trip(const char *name, void (*body)(void), int nproc, bool newns,
 		       struct cr_stats *ds, struct cr_stats *rs)
 {
-	struct target t;
+	struct target t = { .newns = newns };
 	char dir[64];
 	struct rt_err *err = NULL;
 	bool ok = false;
 	result[0] = '\0';
 	if (spawn_target(body, &t) < 0) {
 		snprintf(result, sizeof(result), "target did not start");
-		kill(t.pid, SIGKILL);
+		if (t.pid > 0)
+			kill(t.pid, SIGKILL);
 		reap_all();
 		return false;
 	}
+	pid_t live = t.pid; /* the root to kill at the end, in our namespace */
 	int dirfd = new_images(dir);
 	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
 	if (cr_dump(&d, ds, &err) < 0) {
 		snprintf(result, sizeof(result), "dump: %s", err->msg);
-		kill(t.pid, SIGKILL);
 		goto out;
 	}
 	reap_all();
+	live = 0;
 	int sock;
-	pid_t agent = start_agent(t.pid, &sock);
-	if (agent != t.pid) {
+	pid_t agent = start_agent(newns ? 1 : t.pid, newns, &sock);
+	if (agent > 0)
+		live = agent;
+	if (agent <= 0 || (!newns && agent != t.pid)) {
 		snprintf(result, sizeof(result), "agent got pid %d, not %d", agent, t.pid);
-		kill(agent, SIGKILL);
 		goto out;
 	}
 	struct cr_restore_opts ro = { .images_dirfd = dirfd, .agent_pid = agent,
@@ -410,7 +459,8 @@ static bool round_trip(const char *name, void (*body)(void), int nproc,
 	read_line(t.out_r, result, sizeof(result), 20000);
 	ok = strcmp(result, "PASS\n") == 0;
 out:
-	kill(t.pid, SIGKILL);
+	if (live > 0)
+		kill(live, SIGKILL);
 	reap_all();
 	rt_err_free(err);
 	close(dirfd);
@@ -484,7 +534,7 @@ static void test_corrupt(void)
 		close(fd);
 	}
 	int sock;
-	pid_t agent = start_agent(t.pid, &sock);
+	pid_t agent = start_agent(t.pid, false, &sock);
 	struct cr_restore_opts ro = { .images_dirfd = dirfd, .agent_pid = agent,
 				      .agent_fd = sock, .stdio = { t.in_r, t.out_w, 2 } };
 	if (ret == 0)
@@ -496,6 +546,48 @@ static void test_corrupt(void)
 	reap_all();
 	TAP_OK(kill(agent, 0) < 0 && errno == ESRCH, "no task is left behind");
 	kill(t.pid, SIGKILL);
+	reap_all();
+	rt_err_free(err);
+	close(dirfd);
+	rm_images(dir);
+	close_target(&t);
+}
+
+/* Images of a pid namespace's tree restored by an agent in ours: refused
+ * before anything is created, and the agent does not survive. */
+static void test_pidns_mismatch(void)
+{
+	struct target t = { .newns = true };
+	char dir[64];
+	struct rt_err *err = NULL;
+	if (spawn_target(body_spin, &t) < 0) {
+		TAP_OK(0, "pid-namespace target started");
+		if (t.pid > 0)
+			kill(t.pid, SIGKILL);
+		reap_all();
+		return;
+	}
+	int dirfd = new_images(dir);
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	int ret = cr_dump(&d, NULL, &err);
+	if (ret < 0)
+		kill(t.pid, SIGKILL);
+	reap_all();
+	int sock = -1;
+	pid_t agent = ret == 0 ? start_agent(0, false, &sock) : -1;
+	struct cr_restore_opts ro = { .images_dirfd = dirfd, .agent_pid = agent,
+				      .agent_fd = sock, .stdio = { t.in_r, t.out_w, 2 } };
+	if (agent > 0)
+		ret = cr_restore(&ro, NULL, &err);
+	if (sock >= 0)
+		close(sock);
+	TAP_OK(agent > 0 && ret < 0 && err && strstr(err->msg, "is pid 1 in its pid namespace"),
+	       "restore of a pid namespace's images outside one fails clearly (%s)",
+	       err ? err->msg : "no error");
+	reap_all();
+	TAP_OK(agent > 0 && kill(agent, 0) < 0 && errno == ESRCH, "the agent is gone");
+	if (agent > 0)
+		kill(agent, SIGKILL);
 	reap_all();
 	rt_err_free(err);
 	close(dirfd);
@@ -515,15 +607,26 @@ int main(int argc, char **argv)
 	if (getenv("FERRY_CR_BIG_MIB"))
 		BIG = (size_t)atoi(getenv("FERRY_CR_BIG_MIB")) << 20;
 	struct cr_stats ds, rs;
-	TAP_OK(round_trip("single", body_single, 1, &ds, &rs),
+	TAP_OK(round_trip("single", body_single, 1, false, &ds, &rs),
 	       "one process: heap, stack, mmap, ymm8, restarted read, fds");
-	TAP_OK(round_trip("tree", body_tree, 3, &ds, &rs), "a 3-level tree keeps its pids");
-	TAP_OK(round_trip("threads", body_threads, 1, &ds, &rs),
+	TAP_OK(round_trip("tree", body_tree, 3, false, &ds, &rs),
+	       "a 3-level tree keeps its pids");
+	TAP_OK(round_trip("threads", body_threads, 1, false, &ds, &rs),
 	       "3 threads keep their tids");
-	TAP_OK(round_trip("signals", body_signals, 1, &ds, &rs),
+	TAP_OK(round_trip("signals", body_signals, 1, false, &ds, &rs),
 	       "handlers, mask and a pending signal");
-	TAP_OK(round_trip("zombie", body_zombie, 1, &ds, &rs), "a zombie child");
-	bool big = round_trip("big", body_big, 1, &ds, &rs);
+	TAP_OK(round_trip("zombie", body_zombie, 1, false, &ds, &rs), "a zombie child");
+	TAP_OK(round_trip("pidns single", body_single, 1, true, &ds, &rs),
+	       "pid namespace: pid 1 restored into a new pid namespace");
+	TAP_OK(round_trip("pidns tree", body_tree, 3, true, &ds, &rs),
+	       "pid namespace: a 3-level tree keeps its namespace pids and parents");
+	TAP_OK(round_trip("pidns threads", body_threads, 1, true, &ds, &rs),
+	       "pid namespace: 3 threads keep their namespace tids");
+	TAP_OK(round_trip("pidns signals", body_signals, 1, true, &ds, &rs),
+	       "pid namespace: handlers, mask and a pending signal queued to itself");
+	TAP_OK(round_trip("pidns zombie", body_zombie, 1, true, &ds, &rs),
+	       "pid namespace: a zombie child of pid 1");
+	bool big = round_trip("big", body_big, 1, false, &ds, &rs);
 	TAP_OK(big, "%zu MiB of dirty memory", BIG >> 20);
 	if (big)
 		printf("# %zu MiB: dump %.2f GB/s (read %lu us, write %lu us, frozen %lu us), "
@@ -535,6 +638,7 @@ int main(int argc, char **argv)
 		       (unsigned long)rs.pages_restored);
 	test_traced();
 	test_corrupt();
+	test_pidns_mismatch();
 	unlink("/dev/shm/ferry-cr-test-file");
 	return tap_done();
 }

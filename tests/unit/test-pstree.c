@@ -244,8 +244,43 @@ static void test_self(void)
 	       "a process without children is a tree of one");
 }
 
+/* cgroup.tasks.events parsing, on a look-alike file (the real one exists
+ * only on a kernel with ferry's patch 1: make kernel-test). */
+static void test_tasks_events(void)
+{
+	char dir[] = "/tmp/ferry-test-pstree.XXXXXX";
+	if (mkdtemp(dir) == NULL) {
+		TAP_OK(0, "mkdtemp");
+		return;
+	}
+	errno = 0;
+	TAP_OK(cr_tasks_events_open(dir) < 0 && errno == ENOENT,
+	       "no " CR_TASKS_EVENTS_FILE ": ENOENT (a kernel without patch 1)");
+	cleanup_free char *path = xasprintf("%s/" CR_TASKS_EVENTS_FILE, dir);
+	cleanup_err struct rt_err *err = NULL;
+	rt_write_file_atomic(path, "fork 12\nexit 10\nmigrate_in 1\nmigrate_out 2\n", 43, 0644,
+			     &err);
+	int fd = cr_tasks_events_open(dir);
+	struct cr_tasks_events ev = { 0 };
+	TAP_OK(fd >= 0 && cr_tasks_events_read(fd, &ev, &err) == 0 && ev.fork == 12 &&
+		       ev.exit == 10 && ev.migrate_in == 1 && ev.migrate_out == 2,
+	       "the four counters are read");
+	if (fd >= 0)
+		close(fd);
+	rt_write_file_atomic(path, "fork 12\nexit 10\n", 16, 0644, &err);
+	fd = cr_tasks_events_open(dir);
+	TAP_OK(fd >= 0 && cr_tasks_events_read(fd, &ev, &err) < 0 && err &&
+		       strstr(err->msg, "missing"),
+	       "a missing counter is an error");
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
+	test_tasks_events();
 	test_self();
 	test_tree();
 	test_errors();

@@ -1,0 +1,462 @@
+/* cr-bench: checkpoint/restore timings of the coordinator, driven directly
+ * (no container): a workload is forked, checkpointed with cr_dump into a
+ * fresh directory (which kills it), restored with cr_restore into the same
+ * pids, and must then report that its state survived. Built and run by
+ * hack/bench-cr.sh; not part of ferry.
+ *
+ *   cr-bench [-r REPS] [-d DIR] WORKLOAD...
+ *
+ * WORKLOAD is one of
+ *   idle      one process blocked in read()
+ *   tree:N    N processes (the root and N-1 children), each blocked in read()
+ *   mem:MIB   one process with MIB MiB of dirty private anonymous memory
+ *
+ * For each workload: REPS rounds (default 5), then one line with the median
+ * (and best) of the dump's wall time, the frozen time, the memory phase of
+ * the dump (reading + writing page files) and its GB/s, the restore's wall
+ * time and its GB/s, and the image size. DIR (default /dev/shm) holds the
+ * images; they are removed after every round.
+ *
+ * Like tests/unit/test-coordinator.c, it must run as root: it is a child
+ * subreaper, reaps the dumped tree so its pids are free, and creates the
+ * restore root with clone3(set_tid), running itself as the agent. Every
+ * process it creates is killed and reaped, also on failure. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coordinator/coordinator.h"
+#include "util.h"
+
+#define MAX_REPS 64
+
+static const char *images_root = "/dev/shm";
+static size_t mem_bytes;
+static int tree_n;
+
+/* ---- workloads (run in the forked target) ---- */
+
+static void say(const char *s)
+{
+	if (write(1, s, strlen(s)) < 0)
+		_exit(99);
+}
+
+static void wait_go(void)
+{
+	char c;
+	while (read(0, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static _Noreturn void report(const char *fail)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), fail ? "FAIL %s\n" : "PASS\n", fail);
+	say(buf);
+	_exit(fail ? 1 : 0);
+}
+
+static void body_idle(void)
+{
+	say("R");
+	wait_go();
+	report(NULL);
+}
+
+/* Children say 'c' when they are ready; the root says 'R' after all. */
+static void body_tree(void)
+{
+	int ready[2];
+	if (pipe(ready) < 0)
+		report("pipe");
+	for (int i = 1; i < tree_n; i++) {
+		pid_t k = fork();
+		if (k < 0)
+			report("fork");
+		if (k == 0) {
+			close(ready[0]);
+			if (write(ready[1], "c", 1) != 1)
+				_exit(98);
+			close(ready[1]);
+			wait_go();
+			_exit(0);
+		}
+	}
+	close(ready[1]);
+	for (int i = 1; i < tree_n; i++) {
+		char c;
+		if (read(ready[0], &c, 1) != 1)
+			report("a child did not start");
+	}
+	close(ready[0]);
+	say("R");
+	wait_go();
+	int bad = 0, st;
+	for (int i = 1; i < tree_n; i++)
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			bad++;
+	report(bad ? "a child failed" : NULL);
+}
+
+static void body_mem(void)
+{
+	uint8_t *p = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		report("mmap");
+	for (size_t i = 0; i < mem_bytes; i += 4096) {
+		uint64_t v = i * 0x9e3779b97f4a7c15ull;
+		memcpy(p + i, &v, 8);
+		memcpy(p + i + 4088, &v, 8);
+	}
+	say("R");
+	wait_go();
+	for (size_t i = 0; i < mem_bytes; i += 4096) {
+		uint64_t v = i * 0x9e3779b97f4a7c15ull;
+		if (memcmp(p + i, &v, 8) != 0 || memcmp(p + i + 4088, &v, 8) != 0)
+			report("memory differs");
+	}
+	report(NULL);
+}
+
+/* ---- harness ---- */
+
+struct target {
+	pid_t pid;
+	int in_w, in_r, out_r, out_w; /* our ends and the ends we restore */
+};
+
+static void reap_all(void)
+{
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int read_line(int fd, char *buf, size_t n, int ms)
+{
+	size_t len = 0;
+	while (len + 1 < n) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, ms) != 1 || read(fd, buf + len, 1) != 1)
+			break;
+		if (buf[len++] == '\n')
+			break;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+static int spawn_target(void (*body)(void), struct target *t)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int ret = pipe2(in, O_CLOEXEC) | pipe2(out, O_CLOEXEC);
+	*t = (struct target){ .pid = -1, .in_r = in[0], .in_w = in[1], .out_r = out[0],
+			      .out_w = out[1] };
+	if (ret < 0)
+		return -1;
+	t->pid = fork();
+	if (t->pid < 0)
+		return -1;
+	if (t->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		syscall(SYS_close_range, 3, ~0u, 0);
+		body();
+		_exit(0);
+	}
+	char c = 0;
+	struct pollfd p = { t->out_r, POLLIN, 0 };
+	if (poll(&p, 1, 60000) != 1 || read(t->out_r, &c, 1) != 1 || c != 'R')
+		return -1;
+	return 0;
+}
+
+static void close_target(struct target *t)
+{
+	int fds[4] = { t->in_r, t->in_w, t->out_r, t->out_w };
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* The restore root: pid `pid`, running this program as the agent. */
+static pid_t start_agent(pid_t pid, int *sock)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	uint64_t tid = (uint64_t)pid;
+	struct clone_args a = { .exit_signal = SIGCHLD, .set_tid = (uintptr_t)&tid,
+				.set_tid_size = 1 };
+	pid_t r = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	if (r == 0) {
+		char fd[16];
+		close(sv[0]);
+		fcntl(sv[1], F_SETFD, 0);
+		snprintf(fd, sizeof(fd), "%d", sv[1]);
+		execl("/proc/self/exe", "cr-bench", "--agent", fd, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return r;
+}
+
+/* CPU time of this process (all threads), ms. */
+static double self_cpu_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* CPU time pid has used so far (utime + stime), ms; 0 if unreadable. */
+static double task_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	unsigned long long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
+static uint64_t dir_bytes(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	uint64_t sum = 0;
+	struct dirent *de;
+	struct stat sb;
+	while (d && (de = readdir(d)) != NULL)
+		if (fstatat(dirfd, de->d_name, &sb, 0) == 0 && S_ISREG(sb.st_mode))
+			sum += (uint64_t)sb.st_size;
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	return sum;
+}
+
+struct sample {
+	double dump_ms, frozen_ms, mem_ms, restore_ms, dump_cpu_ms, restore_cpu_ms;
+	uint64_t bytes_dumped, bytes_restored, image_bytes;
+};
+
+/* One dump -> reap -> restore -> verify round. */
+static int round_trip(void (*body)(void), int nproc, struct sample *s, char *why,
+		      size_t why_len)
+{
+	struct target t = { .pid = -1, .in_w = -1, .in_r = -1, .out_r = -1, .out_w = -1 };
+	struct rt_err *err = NULL;
+	char dir[256];
+	int ok = -1, dirfd = -1;
+	snprintf(dir, sizeof(dir), "%s/ferry-cr-bench-XXXXXX", images_root);
+	if (spawn_target(body, &t) < 0) {
+		snprintf(why, why_len, "the workload did not start");
+		goto out;
+	}
+	if (!mkdtemp(dir) || (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(why, why_len, "image dir %s: %s", dir, strerror(errno));
+		dir[0] = '\0';
+		goto out;
+	}
+	struct cr_stats ds = { 0 }, rs = { 0 };
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	double t0 = now_ms(), c0 = self_cpu_ms();
+	if (cr_dump(&d, &ds, &err) < 0) {
+		snprintf(why, why_len, "dump: %s", err->msg);
+		goto out;
+	}
+	s->dump_ms = now_ms() - t0;
+	s->dump_cpu_ms = self_cpu_ms() - c0;
+	s->frozen_ms = (double)(ds.freezing_time_us + ds.frozen_time_us) / 1e3;
+	s->mem_ms = (double)(ds.memdump_time_us + ds.memwrite_time_us) / 1e3;
+	s->bytes_dumped = ds.pages_written * 4096;
+	s->image_bytes = dir_bytes(dirfd);
+	reap_all();
+	int sock;
+	pid_t agent = start_agent(t.pid, &sock);
+	if (agent != t.pid) {
+		snprintf(why, why_len, "agent got pid %d, not %d", agent, t.pid);
+		if (agent > 0)
+			kill(agent, SIGKILL);
+		goto out;
+	}
+	struct cr_restore_opts ro = { .images_dirfd = dirfd, .agent_pid = agent,
+				      .agent_fd = sock, .stdio = { t.in_r, t.out_w, 2 } };
+	t0 = now_ms();
+	c0 = self_cpu_ms();
+	int ret = cr_restore(&ro, &rs, &err);
+	s->restore_ms = now_ms() - t0;
+	/* The restored root's own CPU counts: it runs the injected mmap
+	 * (MAP_POPULATE) of its memory. */
+	s->restore_cpu_ms = self_cpu_ms() - c0 + task_cpu_ms(agent);
+	s->bytes_restored = rs.pages_restored * 4096;
+	close(sock);
+	if (ret < 0) {
+		snprintf(why, why_len, "restore: %s", err->msg);
+		goto out;
+	}
+	for (int i = 0; i < nproc; i++)
+		if (write(t.in_w, "G", 1) != 1)
+			break;
+	char line[128];
+	read_line(t.out_r, line, sizeof(line), 60000);
+	if (strcmp(line, "PASS\n") == 0)
+		ok = 0;
+	else
+		snprintf(why, why_len, "after restore: %s", line[0] ? line : "no answer\n");
+out:
+	if (t.pid > 0)
+		kill(t.pid, SIGKILL);
+	reap_all();
+	rt_err_free(err);
+	if (dirfd >= 0)
+		close(dirfd);
+	if (dir[0] && dirfd >= 0) {
+		struct rt_err *e = NULL;
+		rt_rm_rf(dir, &e);
+		rt_err_free(e);
+	}
+	close_target(&t);
+	return ok;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Median and minimum of field `off` over n samples. */
+static void stat_of(const struct sample *s, int n, size_t off, double *med, double *min)
+{
+	double v[MAX_REPS];
+	for (int i = 0; i < n; i++)
+		v[i] = *(const double *)((const char *)&s[i] + off);
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	*med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*min = v[0];
+}
+
+static double gbps(uint64_t bytes, double ms)
+{
+	return ms > 0 ? (double)bytes / 1e6 / ms : 0;
+}
+
+static int run_workload(const char *name, int reps)
+{
+	void (*body)(void);
+	int nproc = 1;
+	if (strcmp(name, "idle") == 0) {
+		body = body_idle;
+	} else if (strncmp(name, "tree:", 5) == 0 && (tree_n = atoi(name + 5)) >= 1 &&
+		   tree_n <= 4096) {
+		body = body_tree;
+		nproc = tree_n;
+	} else if (strncmp(name, "mem:", 4) == 0 && atoi(name + 4) > 0) {
+		mem_bytes = (size_t)atoi(name + 4) << 20;
+		body = body_mem;
+	} else {
+		fprintf(stderr, "cr-bench: unknown workload '%s'\n", name);
+		return -1;
+	}
+	struct sample s[MAX_REPS];
+	for (int i = 0; i < reps; i++) {
+		char why[512] = "";
+		if (round_trip(body, nproc, &s[i], why, sizeof(why)) < 0) {
+			printf("%-10s FAILED in round %d: %s\n", name, i + 1, why);
+			fflush(stdout);
+			return -1;
+		}
+	}
+	double dm, dmin, fm, fmin, mm, mmin, rm, rmin, dc, dcmin, rc, rcmin;
+	stat_of(s, reps, offsetof(struct sample, dump_ms), &dm, &dmin);
+	stat_of(s, reps, offsetof(struct sample, frozen_ms), &fm, &fmin);
+	stat_of(s, reps, offsetof(struct sample, mem_ms), &mm, &mmin);
+	stat_of(s, reps, offsetof(struct sample, restore_ms), &rm, &rmin);
+	stat_of(s, reps, offsetof(struct sample, dump_cpu_ms), &dc, &dcmin);
+	stat_of(s, reps, offsetof(struct sample, restore_cpu_ms), &rc, &rcmin);
+	uint64_t db = s[0].bytes_dumped, rb = s[0].bytes_restored;
+	printf("%-10s %8.1f %7.1f %7.0f  %9.1f %7.1f  %8.1f %6.2f  %8.1f %7.1f %7.0f %6.2f  %9.1f\n",
+	       name, dm, dmin, dc, fm, fmin, mm, gbps(db, dm), rm, rmin, rc, gbps(rb, rm),
+	       (double)s[0].image_bytes / (1 << 20));
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--agent") == 0)
+		cr_restore_agent(atoi(argv[2]));
+	int reps = 5, opt;
+	while ((opt = getopt(argc, argv, "r:d:")) != -1) {
+		if (opt == 'r')
+			reps = atoi(optarg);
+		else if (opt == 'd')
+			images_root = optarg;
+		else
+			return 2;
+	}
+	if (reps < 1 || reps > MAX_REPS || optind >= argc) {
+		fprintf(stderr, "usage: cr-bench [-r REPS(1-%d)] [-d DIR] idle|tree:N|mem:MIB...\n",
+			MAX_REPS);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "cr-bench: must run as root (ptrace, clone3 set_tid)\n");
+		return 2;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	/* Workloads are forked from us: keep our heap from growing with the
+	 * coordinator's big buffers (glibc raises its mmap threshold after the
+	 * first free), or every later workload inherits and dumps them. */
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, 128 << 10);
+	printf("%-10s %8s %7s %7s  %9s %7s  %8s %6s  %8s %7s %7s %6s  %9s\n", "workload",
+	       "dump ms", "best", "cpu ms", "frozen ms", "best", "mem ms", "GB/s", "rest ms",
+	       "best", "cpu ms", "GB/s", "image MiB");
+	int failed = 0;
+	for (int i = optind; i < argc; i++)
+		if (run_workload(argv[i], reps) < 0)
+			failed++;
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,169 @@
+/* `ferry inspect` of a task's memory: the mappings of mm-PID.img, read by
+ * the loader restore uses (cr_mm_load), and how many pages of each are in
+ * pages-PID.img (or, for shared anonymous memory, in pages-shmem-INO.img).
+ * On top of what that loader checks, the same consistency restore relies
+ * on later: mappings in order and apart, every run of the pagemap inside
+ * one mapping that has pages, and page files exactly as long as their
+ * pagemaps say. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "coordinator/describe.h"
+#include "coordinator/mem.h"
+#include "util.h"
+
+static const char *const kind_names[] = {
+	[CR_VMA_ANON] = "anon",       [CR_VMA_FILE_PRIVATE] = "file-private",
+	[CR_VMA_FILE_SHARED] = "file-shared", [CR_VMA_SHMEM] = "shmem",
+	[CR_VMA_SPECIAL] = "special",
+};
+
+static bool has_pages(int kind)
+{
+	return kind == CR_VMA_ANON || kind == CR_VMA_FILE_PRIVATE;
+}
+
+/* The mapping holding [addr, addr + len), by binary search, or NULL. */
+static const struct cr_vma *vma_at(const struct cr_mm *mm, uint64_t addr, uint64_t len)
+{
+	size_t lo = 0, hi = mm->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mm->vmas[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == mm->n || addr < mm->vmas[lo].start || len > mm->vmas[lo].end - addr)
+		return NULL;
+	return &mm->vmas[lo];
+}
+
+static int check_layout(pid_t pid, const struct cr_mm *mm, uint64_t *per_vma,
+			struct rt_err **err)
+{
+	for (size_t i = 1; i < mm->n; i++)
+		if (mm->vmas[i].start < mm->vmas[i - 1].end)
+			return rt_err_set(err, 0, "mm-%d.img: mapping %#lx-%#lx overlaps "
+					  "or precedes %#lx-%#lx", pid, mm->vmas[i].start,
+					  mm->vmas[i].end, mm->vmas[i - 1].start,
+					  mm->vmas[i - 1].end);
+	for (size_t i = 0; i < mm->n_runs; i++) {
+		const struct cr_run *r = &mm->runs[i];
+		const struct cr_vma *m = vma_at(mm, r->off, r->npages * CR_PAGE);
+		if (m == NULL || !has_pages(m->kind))
+			return rt_err_set(err, 0, "pagemap-%d.img: record %zu: %llu pages "
+					  "at %#llx are outside every mapping with pages",
+					  pid, i, (unsigned long long)r->npages,
+					  (unsigned long long)r->off);
+		per_vma[m - mm->vmas] += r->npages;
+	}
+	return 0;
+}
+
+/* pages-TAG.img holds exactly npages pages after its header. */
+static int check_pages_file(int dirfd, const char *tag, uint64_t npages,
+			    struct rt_err **err)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "pages-%s.img", tag);
+	cleanup_img struct cr_img *img = NULL;
+	struct stat st;
+	if (cr_img_open(dirfd, name, CR_IMG_PAGES, &img, err) < 0)
+		return -1;
+	if (fstat(cr_img_fd(img), &st) < 0)
+		return rt_err_set(err, errno, "stat '%s'", name);
+	uint64_t have = (uint64_t)st.st_size / CR_PAGE - 1;
+	if (have != npages)
+		return rt_err_set(err, 0, "'%s': holds %llu pages, pagemap-%s.img lists %llu",
+				  name, (unsigned long long)have, tag,
+				  (unsigned long long)npages);
+	return 0;
+}
+
+/* Pages of a shared anonymous object inside the mapping's window of it. */
+static int shmem_pages(int dirfd, const struct cr_vma *m, uint64_t *n,
+		       struct rt_err **err)
+{
+	char tag[64];
+	snprintf(tag, sizeof(tag), "shmem-%llu", (unsigned long long)m->ino);
+	cleanup_free struct cr_run *runs = NULL;
+	size_t n_runs;
+	uint64_t total = 0, lo = m->pgoff * CR_PAGE, hi = lo + (m->end - m->start);
+	if (cr_read_runs(dirfd, tag, &runs, &n_runs, err) < 0)
+		return -1;
+	*n = 0;
+	for (size_t i = 0; i < n_runs; i++) {
+		uint64_t s = runs[i].off, e = s + runs[i].npages * CR_PAGE;
+		total += runs[i].npages;
+		if (s < hi && e > lo)
+			*n += ((e < hi ? e : hi) - (s > lo ? s : lo)) / CR_PAGE;
+	}
+	return check_pages_file(dirfd, tag, total, err);
+}
+
+static void describe_vma(struct cr_desc *d, const struct cr_vma *m, uint64_t pages)
+{
+	bool shared = m->kind == CR_VMA_FILE_SHARED || m->kind == CR_VMA_SHMEM;
+	cr_desc_map(d, NULL);
+	cr_desc_hex(d, "start", m->start);
+	cr_desc_hex(d, "end", m->end);
+	cr_desc_strf(d, "prot", "%c%c%c%c", m->prot & PROT_READ ? 'r' : '-',
+		     m->prot & PROT_WRITE ? 'w' : '-', m->prot & PROT_EXEC ? 'x' : '-',
+		     shared ? 's' : 'p');
+	cr_desc_str(d, "kind", kind_names[m->kind]);
+	cr_desc_str(d, "path", m->path[0] ? m->path : NULL);
+	if (m->kind == CR_VMA_FILE_PRIVATE || m->kind == CR_VMA_FILE_SHARED)
+		cr_desc_uint(d, "offset", (uint64_t)m->pgoff * CR_PAGE);
+	if (m->kind == CR_VMA_SHMEM)
+		cr_desc_uint(d, "shmem_ino", m->ino);
+	cr_desc_uint(d, "pages", pages);
+	cr_desc_end_map(d);
+}
+
+static int describe_vmas(struct cr_restore_ctx *c, const struct cr_mm *mm,
+			 const uint64_t *per_vma, struct cr_desc *d, struct rt_err **err)
+{
+	cr_desc_array(d, "vmas");
+	for (size_t i = 0; i < mm->n; i++) {
+		uint64_t pages = per_vma[i];
+		if (mm->vmas[i].kind == CR_VMA_SHMEM &&
+		    shmem_pages(c->o->images_dirfd, &mm->vmas[i], &pages, err) < 0)
+			return -1;
+		describe_vma(d, &mm->vmas[i], pages);
+	}
+	cr_desc_end_array(d);
+	return 0;
+}
+
+int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d,
+		   struct rt_err **err)
+{
+	struct cr_mm *mm = xcalloc(1, sizeof(*mm));
+	mm->exe_fd = -1;
+	char tag[32];
+	snprintf(tag, sizeof(tag), "%d", t->vpid);
+	int ret = cr_mm_load(c, t, mm, err);
+	cleanup_free uint64_t *per_vma = xcalloc(mm->n + 1, sizeof(uint64_t));
+	if (ret == 0)
+		ret = check_layout(t->vpid, mm, per_vma, err);
+	if (ret == 0)
+		ret = check_pages_file(c->o->images_dirfd, tag, mm->npages, err);
+	if (ret == 0) {
+		cr_desc_map(d, "memory");
+		cr_desc_str(d, "exe", mm->exe);
+		cr_desc_hex(d, "start_brk", mm->f[4]);
+		cr_desc_hex(d, "brk", mm->f[5]);
+		cr_desc_hex(d, "start_stack", mm->f[6]);
+		cr_desc_strf(d, "pages_file", "pages-%s.img", tag);
+		cr_desc_uint(d, "pages", mm->npages);
+		cr_desc_uint(d, "bytes", mm->npages * CR_PAGE);
+		ret = describe_vmas(c, mm, per_vma, d, err);
+		cr_desc_end_map(d);
+	}
+	cr_mm_free(mm);
+	return ret;
+}
