@@ -38,7 +38,9 @@ run_tap() { # name, command...: a crash or non-zero exit without a "not ok" coun
 	fi
 }
 
+everything=0
 if [ $# -eq 0 ]; then
+	everything=1
 	for t in "$build"/tests/test-*; do
 		[ -x "$t" ] && run_tap "unit $(basename "$t")" "$t"
 	done
@@ -47,6 +49,9 @@ fi
 for f in "$@"; do
 	[ -e "$f" ] && run_tap "bats $f" bats --tap "$f"
 done
+# The coordinator's zdtm programs through checkpoint/restore (and
+# --leave-running) in real containers.
+[ $everything -eq 0 ] || run_tap "zdtm" tests/zdtm/run.sh --variants "cr leave-running"
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]
