@@ -39,6 +39,17 @@ step f resume "$id"
 sleep 0.6
 after=$(f exec "$id" cat /tmp/ticks)
 echo "ticks: $before when paused, $paused one second later, $after after resume"
+# Checkpoint: the container stops, its processes are written as images.
+step f checkpoint --image-path "$scratch/images" "$id"
+step f list
+step f inspect "$scratch/images"
+# Restore: the same processes come back, the counter goes on from where it was.
+step f restore --detach --image-path "$scratch/images" "$id"
+restored=$(f exec "$id" cat /tmp/ticks)
+sleep 0.6
+echo "ticks right after restore: $restored; 0.6 s later: $(f exec "$id" cat /tmp/ticks)"
+step f state "$id"
+echo
 step f kill "$id" KILL
 sleep 0.2
 step f state "$id"
