@@ -123,8 +123,11 @@ struct cr_freezer {
 struct cr_stats {
 	uint64_t freezing_time_us; /* freeze request until the cgroup is frozen */
 	uint64_t frozen_time_us;   /* frozen until released (or killed) */
-	uint64_t memdump_time_us;  /* reading memory */
-	uint64_t memwrite_time_us; /* writing page files */
+	uint64_t memdump_time_us;  /* getting pages out of the tasks */
+	uint64_t memwrite_time_us; /* writing page files, as far as the dump
+				    * waited for it (a writer thread overlaps
+				    * it with memdump): together, the memory
+				    * phase's wall time */
 	uint64_t pages_scanned, pages_written;
 	uint64_t restore_time_us, pages_restored;
 };

@@ -17,9 +17,11 @@
 #include "coordinator/internal.h"
 #include "util.h"
 
-/* Order matters only for reading: mm last, it reads the final layout. */
+/* Order matters only for reading: mm last, it reads the final layout;
+ * seccomp first, it suspends the task's filters for our injections. */
 static const struct cr_resource *const dump_table[] = {
-	&cr_res_threads, &cr_res_signals, &cr_res_misc, &cr_res_files, &cr_res_mm,
+	&cr_res_seccomp, &cr_res_threads, &cr_res_signals, &cr_res_misc, &cr_res_timers,
+	&cr_res_files, &cr_res_locks, &cr_res_mm,
 };
 
 /* Zombie or not, and a zombie's exit code. */

@@ -2,9 +2,12 @@
  * (files.img, one record per open file description, found with kcmp so
  * dup'ed and inherited fds share one restored file, offset included).
  *
- * Supported so far: the container's stdio (fds 0-2 that are the root's fds
- * 0-2: "inherited stdio N", re-attached to the restore caller's stdio),
- * regular files, directories and /dev/{null,zero,random,urandom}.
+ * Here: the container's stdio (any fd that is one of the root's fds 0-2:
+ * "inherited stdio N", re-attached to the restore caller's stdio), regular
+ * files, directories (with their getdents position) and
+ * /dev/{null,zero,random,urandom}. Kernel objects are the kinds of fd_kinds[]
+ * (fdkind.h: pipes.c, eventfd.c, epoll.c, ...), dumped through a
+ * pidfd_getfd duplicate and re-created here, then sent to the agents.
  * Anything else is refused with the pid, the fd and its kind; new kinds are
  * new files with a row in the table, not branches here. */
 #include <dirent.h>
@@ -20,15 +23,34 @@
 #include <unistd.h>
 
 #include "coordinator/describe.h"
+#include "coordinator/fdkind.h"
 #include "coordinator/internal.h"
 #include "util.h"
 
 enum file_kind { FK_STDIO = 1, FK_REG, FK_DIR, FK_CHR };
 
+/* Kernel object kinds (fdkind.h), one file and one row each; the first
+ * whose match() takes an fd dumps it. */
+static const struct cr_fd_kind *const fd_kinds[] = {
+	&cr_fd_pipe, &cr_fd_fifo, &cr_fd_eventfd, &cr_fd_signalfd, &cr_fd_timerfd,
+	&cr_fd_epoll, &cr_fd_memfd, &cr_fd_unlinked, &cr_fd_socket,
+	&cr_fd_pty,
+};
+
+static const struct cr_fd_kind *fd_kind(uint32_t kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->kind == kind)
+			return fd_kinds[i];
+	return NULL;
+}
+
 struct seen_file {
 	pid_t hpid; /* kcmp takes our namespace's pids */
 	int fd;
 	uint32_t id;
+	dev_t dev;
+	ino_t ino;
 };
 
 struct cr_file_seen {
@@ -90,6 +112,9 @@ static int classify_fd(pid_t pid, int fd, const char *link, const struct stat *s
 		       struct rt_err **err)
 {
 	size_t l = strlen(link);
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->match(link, sb))
+			return (int)fd_kinds[i]->kind;
 	if (S_ISREG(sb->st_mode) || S_ISDIR(sb->st_mode)) {
 		if (l > 10 && strcmp(link + l - 10, " (deleted)") == 0)
 			return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: deleted file '%s' "
@@ -120,63 +145,121 @@ static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags,
 	return 0;
 }
 
-/* The open file's id; a new one is written to files.img. */
-static int file_id(struct cr_dump_ctx *c, pid_t pid, int fd, const char *root,
-		   const char *link, int kind, uint32_t flags, uint64_t pos,
-		   uint32_t *id, struct rt_err **err)
+/* A kind's fields, through our duplicate of the task's fd. */
+static int dump_kind(struct cr_fd_dump *d, const struct cr_fd_kind *k, struct cr_rec *r,
+		     struct rt_err **err)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, d->hpid, 0);
+	cleanup_close int dup = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
+	if (dup < 0)
+		return rt_err_set(err, errno, "pid %d fd %d: duplicate the %s", d->hpid,
+				  d->fd, k->name);
+	d->dup = dup;
+	return k->dump(d, r, err);
+}
+
+/* The open file's id; a new one is written to files.img (after the files
+ * its kind refers to, so ids stay in file order). */
+static int file_id(struct cr_dump_ctx *c, struct cr_fd_dump *d, int kind, uint32_t *id,
+		   struct rt_err **err)
 {
 	struct cr_file_seen *s = c->files;
-	for (size_t i = 0; i < s->n; i++)
-		if (same_file(s->v[i].hpid, s->v[i].fd, pid, fd)) {
+	bool inode_seen = false;
+	for (size_t i = 0; i < s->n; i++) {
+		if (same_file(s->v[i].hpid, s->v[i].fd, d->hpid, d->fd)) {
 			*id = s->v[i].id;
 			return 0;
 		}
+		inode_seen |= s->v[i].dev == d->sb->st_dev && s->v[i].ino == d->sb->st_ino;
+	}
+	const struct cr_fd_kind *k = fd_kind((uint32_t)kind);
+	struct cr_rec extra;
+	cr_rec_init(&extra, 0);
+	d->inode_seen = inode_seen;
+	if (k && dump_kind(d, k, &extra, err) < 0) {
+		cr_rec_free(&extra);
+		return -1;
+	}
 	*id = (uint32_t)s->n + 1;
 	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
-	s->v[s->n++] = (struct seen_file){ pid, fd, *id };
-	cleanup_free char *path = cr_path_in_root(root, link);
+	s->v[s->n++] = (struct seen_file){ d->hpid, d->fd, *id, d->sb->st_dev, d->sb->st_ino };
+	cleanup_free char *path = cr_path_in_root(d->root, d->link);
 	struct cr_rec r;
 	cr_rec_init(&r, CR_R_FILE);
 	cr_put_u32(&r, *id);
 	cr_put_u32(&r, (uint32_t)kind);
 	cr_put_str(&r, path);
-	cr_put_u32(&r, flags & ~(uint32_t)O_CLOEXEC);
-	cr_put_u64(&r, pos);
-	int ret = cr_img_write(c->files_img, &r, err);
+	cr_put_u32(&r, d->flags & ~(uint32_t)O_CLOEXEC);
+	cr_put_u64(&r, d->pos);
+	if (k)
+		cr_put_bytes(&r, extra.buf, extra.len);
+	int ret = extra.len > CR_IMG_MAX_RECORD
+			  ? rt_err_set(err, EFBIG, "pid %d fd %d: the %s is too big for an "
+				       "image record", d->hpid, d->fd, k ? k->name : "file")
+			  : cr_img_write(c->files_img, &r, err);
 	cr_rec_free(&r);
+	cr_rec_free(&extra);
 	return ret;
+}
+
+/* What task hpid has at fd: a stdio index (*stdio) or a file id. */
+static int fd_file(struct cr_dump_ctx *c, pid_t hpid, int fd, const char *root,
+		   bool *stdio, uint32_t *flags, uint32_t *id, struct rt_err **err)
+{
+	char path[64], link[4096];
+	struct stat sb;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", hpid, fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || stat(path, &sb) < 0)
+		return rt_err_set(err, errno, "pid %d fd %d: inspect", hpid, fd);
+	link[n] = '\0';
+	struct cr_fd_dump d = { .c = c, .hpid = hpid, .fd = fd, .dup = -1, .link = link,
+				.root = root, .sb = &sb };
+	if (read_fdinfo(hpid, fd, &d.pos, &d.flags, err) < 0)
+		return -1;
+	*flags = d.flags;
+	*stdio = false;
+	/* the container's stdio, at any number (pipes from the runtime
+	 * re-attach to the restoring caller's, not to new pipes) */
+	for (int j = 0; j < 3; j++)
+		if (same_file(c->tasks[0].hpid, j, hpid, fd)) {
+			*stdio = true;
+			*id = (uint32_t)j;
+			return 0;
+		}
+	int kind = classify_fd(hpid, fd, link, &sb, err);
+	if (kind < 0)
+		return -1;
+	return file_id(c, &d, kind, id, err);
+}
+
+int cr_fd_file_id(struct cr_dump_ctx *c, pid_t hpid, int fd, uint32_t *id,
+		  struct rt_err **err)
+{
+	cleanup_free char *root = NULL;
+	uint32_t flags;
+	bool stdio;
+	if (cr_proc_link(hpid, "root", &root, err) < 0 ||
+	    fd_file(c, hpid, fd, root, &stdio, &flags, id, err) < 0)
+		return -1;
+	if (stdio)
+		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: the container's stdio "
+				  "here is not supported yet", hpid, fd);
+	return 0;
 }
 
 static int dump_one_fd(struct cr_dump_ctx *c, struct cr_dtask *t, int fd,
 		       const char *root, struct cr_img *img, struct rt_err **err)
 {
-	char path[64], link[4096];
-	struct stat sb;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->hpid, fd);
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || stat(path, &sb) < 0)
-		return rt_err_set(err, errno, "pid %d fd %d: inspect", t->hpid, fd);
-	link[n] = '\0';
-	uint64_t pos = 0;
 	uint32_t flags = 0, id = 0;
-	int kind = 0;
-	if (read_fdinfo(t->hpid, fd, &pos, &flags, err) < 0)
+	bool stdio;
+	if (fd_file(c, t->hpid, fd, root, &stdio, &flags, &id, err) < 0)
 		return -1;
-	for (int j = 0; j < 3 && fd < 3 && !kind; j++)
-		if (same_file(c->tasks[0].hpid, j, t->hpid, fd)) {
-			kind = FK_STDIO;
-			id = (uint32_t)j;
-		}
-	if (!kind) {
-		kind = classify_fd(t->hpid, fd, link, &sb, err);
-		if (kind < 0 || file_id(c, t->hpid, fd, root, link, kind, flags, pos, &id, err) < 0)
-			return -1;
-	}
 	struct cr_rec r;
 	cr_rec_init(&r, CR_R_FD);
 	cr_put_u32(&r, (uint32_t)fd);
 	cr_put_u8(&r, (flags & O_CLOEXEC) != 0);
-	cr_put_u8(&r, kind == FK_STDIO);
+	cr_put_u8(&r, stdio);
 	cr_put_u32(&r, id);
 	int ret = cr_img_write(img, &r, err);
 	cr_rec_free(&r);
@@ -211,36 +294,52 @@ static int dump_fds(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **e
 
 /* ---- restore ---- */
 
-struct rfile {
-	uint32_t kind, flags;
-	uint64_t pos;
-	char *path;
-	int fd; /* opened on first use */
-};
-
 struct rfiles {
 	size_t n;
-	struct rfile *v; /* v[id - 1] */
+	struct cr_rfile *v; /* v[id - 1] */
 };
+
+/* A kind's fields: a record of their own inside the file record. */
+static int load_kind(struct cr_rd *r, const struct cr_fd_kind *k, struct cr_rfile *f,
+		     struct rt_err **err)
+{
+	struct cr_rd sub = *r;
+	const void *p;
+	size_t n;
+	if (cr_get_bytes(r, "kind fields", &p, &n, CR_IMG_MAX_RECORD, err) < 0)
+		return -1;
+	sub.p = p;
+	sub.len = n;
+	sub.off = 0;
+	if (k->load(&sub, f, err) < 0)
+		return -1;
+	return cr_rd_done(&sub, err);
+}
 
 static int get_file(struct cr_rd *r, struct rfiles *t, struct rt_err **err)
 {
 	uint32_t id;
-	struct rfile f = { .fd = -1 };
+	struct cr_rfile f = { .fd = -1 };
 	if (cr_get_u32(r, "id", &id, err) < 0 || cr_get_u32(r, "kind", &f.kind, err) < 0 ||
 	    cr_get_str(r, "path", &f.path, 4096, err) < 0 ||
 	    cr_get_u32(r, "flags", &f.flags, err) < 0 ||
-	    cr_get_u64(r, "pos", &f.pos, err) < 0 || cr_rd_done(r, err) < 0) {
+	    cr_get_u64(r, "pos", &f.pos, err) < 0) {
 		free(f.path);
 		return -1;
 	}
-	if (id != t->n + 1 || !f.path || f.path[0] != '/' || f.kind < FK_REG || f.kind > FK_CHR) {
+	const struct cr_fd_kind *k = fd_kind(f.kind);
+	f.id = id;
+	if (id != t->n + 1 || !f.path || (f.kind <= FK_CHR && f.path[0] != '/') ||
+	    f.kind < FK_REG || (f.kind > FK_CHR && !k)) {
 		free(f.path);
 		return rt_err_set(err, 0, "files.img: bad file record %zu", r->index);
 	}
+	/* in the table first: its free() releases what a failed load kept */
 	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
 	t->v[t->n++] = f;
-	return 0;
+	if (k && load_kind(r, k, &t->v[t->n - 1], err) < 0)
+		return rt_err_wrap(err, "files.img: %s record %zu", k->name, r->index);
+	return cr_rd_done(r, err);
 }
 
 int cr_files_restore_load(struct cr_restore_ctx *c, struct rt_err **err)
@@ -266,6 +365,9 @@ void cr_files_restore_free(struct cr_restore_ctx *c)
 {
 	struct rfiles *t = c->files;
 	for (size_t i = 0; t && i < t->n; i++) {
+		const struct cr_fd_kind *k = fd_kind(t->v[i].kind);
+		if (k && k->free)
+			k->free(&t->v[i]);
 		free(t->v[i].path);
 		if (t->v[i].fd >= 0)
 			close(t->v[i].fd);
@@ -276,20 +378,48 @@ void cr_files_restore_free(struct cr_restore_ctx *c)
 	c->files = NULL;
 }
 
-static int open_file(struct cr_restore_ctx *c, struct rfile *f, struct rt_err **err)
+static int open_file(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err **err)
 {
 	if (f->fd >= 0)
 		return f->fd;
+	const struct cr_fd_kind *k = fd_kind(f->kind);
+	if (k) {
+		if (k->open(c, f, err) < 0)
+			return rt_err_wrap(err, "%s '%s'", k->name, f->path);
+		return f->fd;
+	}
 	char full[4200];
 	snprintf(full, sizeof(full), "/proc/%d/root%s", c->o->agent_pid, f->path);
 	int flags = (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
 	f->fd = open(full, flags | O_CLOEXEC);
 	if (f->fd < 0)
 		return rt_err_set(err, errno, "open '%s'", f->path);
-	if (f->kind == FK_REG && lseek(f->fd, (off_t)f->pos, SEEK_SET) < 0)
+	/* a directory's position is its getdents cookie */
+	if ((f->kind == FK_REG || f->kind == FK_DIR) &&
+	    lseek(f->fd, (off_t)f->pos, SEEK_SET) < 0)
 		return rt_err_set(err, errno, "seek '%s' to %llu", f->path,
 				  (unsigned long long)f->pos);
 	return f->fd;
+}
+
+struct cr_rfile *cr_rfile_get(struct cr_restore_ctx *c, uint32_t id,
+			      struct rt_err **err)
+{
+	struct rfiles *t = c->files;
+	if (id == 0 || id > t->n) {
+		rt_err_set(err, 0, "files.img: no file %u", id);
+		return NULL;
+	}
+	return open_file(c, &t->v[id - 1], err) < 0 ? NULL : &t->v[id - 1];
+}
+
+struct cr_rfile *cr_rfile_owner(struct cr_restore_ctx *c, struct cr_rfile *f)
+{
+	struct rfiles *t = c->files;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].kind == f->kind && t->v[i].obj == f->obj)
+			return &t->v[i];
+	return f;
 }
 
 struct fd_rec {
@@ -411,12 +541,15 @@ static int describe_one_fd(struct cr_rtask *t, const struct rfiles *files,
 		cr_desc_str(d, "kind", "stdio");
 		cr_desc_int(d, "stdio", f->id);
 	} else {
-		const struct rfile *file = &files->v[f->id - 1];
-		cr_desc_str(d, "kind", kinds[file->kind]);
+		const struct cr_rfile *file = &files->v[f->id - 1];
+		const struct cr_fd_kind *k = fd_kind(file->kind);
+		cr_desc_str(d, "kind", k ? k->name : kinds[file->kind]);
 		cr_desc_str(d, "path", file->path);
 		describe_flags(d, file->flags);
 		cr_desc_uint(d, "offset", file->pos);
 		cr_desc_int(d, "file_id", f->id); /* equal ids: one open file */
+		if (k && k->describe)
+			k->describe(file, d);
 	}
 	cr_desc_end_map(d);
 	return 0;

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coordinator/internal.h"
@@ -287,11 +288,39 @@ void cr_regs_for_resume(struct user_regs_struct *r)
 	r->orig_rax = (unsigned long)-1;
 }
 
+/* A relative nanosleep or clock_nanosleep interrupted with a `rem`
+ * pointer: the kernel wrote the time left there when we stopped it, and
+ * the memory dump carries it. Re-issuing the call with req = rem sleeps
+ * exactly that long, which is what its restart block would have done.
+ * The req argument register then holds rem: the kernel preserves argument
+ * registers, but no caller reads req back after the call. Absolute sleeps
+ * never get here (they restart with -ERESTARTNOHAND). */
+static bool reissue_sleep(struct user_regs_struct *r)
+{
+	if (r->orig_rax == SYS_nanosleep && r->rsi != 0) {
+		r->rdi = r->rsi;
+	} else if (r->orig_rax == SYS_clock_nanosleep && r->r10 != 0 &&
+		   !(r->rsi & TIMER_ABSTIME)) {
+		r->rdx = r->r10;
+	} else {
+		return false;
+	}
+	r->rax = r->orig_rax;
+	r->rip -= 2;
+	return true;
+}
+
+/* -ERESTART_RESTARTBLOCK keeps its state in the kernel's restart block,
+ * which a new task does not have: sleeps with a rem pointer are re-issued
+ * (reissue_sleep); every other such call (a futex wait or poll with a
+ * timeout, a sleep without rem, a call already restarted through
+ * restart_syscall) returns -EINTR, as CRIU does. */
 void cr_regs_for_new_task(struct user_regs_struct *r)
 {
 	if (in_restart(r)) {
 		if ((long)r->rax == -ERESTART_RESTARTBLOCK) {
-			r->rax = (unsigned long)-EINTR;
+			if (!reissue_sleep(r))
+				r->rax = (unsigned long)-EINTR;
 		} else {
 			r->rax = r->orig_rax;
 			r->rip -= 2;

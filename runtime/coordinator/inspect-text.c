@@ -202,6 +202,31 @@ static void print_memory(FILE *f, yajl_val t)
 	}
 }
 
+/* What an fd kind adds (fdkind.h describe): its scalar members as they are,
+ * and how many items its arrays hold. */
+static void print_kind_fields(FILE *f, yajl_val d)
+{
+	static const char *const common[] = { "fd", "cloexec", "kind", "path", "flags",
+					      "offset", "file_id" };
+	for (size_t i = 0; YAJL_IS_OBJECT(d) && i < d->u.object.len; i++) {
+		const char *k = d->u.object.keys[i];
+		yajl_val v = d->u.object.values[i];
+		bool skip = false;
+		for (size_t j = 0; j < sizeof(common) / sizeof(common[0]); j++)
+			skip |= strcmp(k, common[j]) == 0;
+		if (skip)
+			continue;
+		if (YAJL_IS_STRING(v))
+			fprintf(f, "  %s %s", k, YAJL_GET_STRING(v));
+		else if (YAJL_IS_NUMBER(v))
+			fprintf(f, "  %s %s", k, v->u.number.r);
+		else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+			fprintf(f, "  %s %s", k, YAJL_IS_TRUE(v) ? "yes" : "no");
+		else if (YAJL_IS_ARRAY(v))
+			fprintf(f, "  %s %zu", k, v->u.array.len);
+	}
+}
+
 static void print_fds(FILE *f, yajl_val t)
 {
 	static const char *const stdio[3] = { "stdin", "stdout", "stderr" };
@@ -216,6 +241,7 @@ static void print_fds(FILE *f, yajl_val t)
 		} else {
 			put_str(f, str_or(d, "path", "?"));
 			fprintf(f, "  %s  offset %lld", str_or(d, "flags", "?"), num(d, "offset"));
+			print_kind_fields(f, d);
 		}
 		fprintf(f, "%s\n", flag(d, "cloexec") ? "  cloexec" : "");
 	}
@@ -257,6 +283,29 @@ static void print_identity(FILE *f, yajl_val t)
 		str_or(a, "root", "?"), str_or(a, "umask", "?"), str_or(a, "personality", "?"));
 }
 
+/* Only what is set: itimers armed, POSIX timers, seccomp filters, and
+ * securebits. */
+static void print_timers_seccomp(FILE *f, yajl_val t)
+{
+	static const char *const it[3] = { "real", "virtual", "prof" };
+	yajl_val tm = get(t, "timers"), its = get(tm, "itimers"), sc = get(t, "seccomp");
+	size_t armed = 0, nf = 0;
+	for (int i = 0; i < 3; i++)
+		armed += strcmp(str_or(get(its, it[i]), "remaining", "0.000000"), "0.000000") != 0;
+	if (armed || len(get(tm, "posix")))
+		fprintf(f, "  timers: %zu %s armed, %zu POSIX %s\n", armed,
+			plural((long long)armed, "itimer", "itimers"), len(get(tm, "posix")),
+			plural((long long)len(get(tm, "posix")), "timer", "timers"));
+	for (size_t i = 0; i < len(sc); i++)
+		nf += len(get(at(sc, i), "filters"));
+	if (nf)
+		fprintf(f, "  seccomp: %zu %s over %zu %s\n", nf, plural((long long)nf, "filter",
+			"filters"), len(sc), plural((long long)len(sc), "thread", "threads"));
+	const char *sb = str_or(get(t, "identity"), "securebits", "0x0");
+	if (strcmp(sb, "0x0") != 0)
+		fprintf(f, "  securebits: %s\n", sb);
+}
+
 static void print_task(FILE *f, yajl_val t)
 {
 	fprintf(f, "\nTask %lld %s\n", num(t, "pid"), str_or(t, "comm", "(zombie)"));
@@ -271,6 +320,7 @@ static void print_task(FILE *f, yajl_val t)
 	print_fds(f, t);
 	print_signals(f, t);
 	print_identity(f, t);
+	print_timers_seccomp(f, t);
 }
 
 int cr_inspect_text(const char *json, char **out, struct rt_err **err)

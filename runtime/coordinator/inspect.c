@@ -24,7 +24,8 @@
 
 /* Output order inside each task's object. */
 static const struct cr_resource *const describe_table[] = {
-	&cr_res_threads, &cr_res_mm, &cr_res_files, &cr_res_signals, &cr_res_misc,
+	&cr_res_threads, &cr_res_mm, &cr_res_files, &cr_res_signals, &cr_res_timers,
+	&cr_res_misc, &cr_res_seccomp, &cr_res_locks,
 };
 
 struct cr_desc {

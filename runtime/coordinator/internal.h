@@ -29,9 +29,19 @@ enum cr_rec_type {
 	CR_R_RLIMIT,   /* misc-PID.img */
 	CR_R_FD,       /* fds-PID.img */
 	CR_R_FILE,     /* files.img: one per open file description */
+	CR_R_ITIMER,      /* timers-PID.img: ITIMER_REAL, VIRTUAL, PROF */
+	CR_R_POSIX_TIMER, /* timers-PID.img: one per POSIX timer */
+	CR_R_SECCOMP,     /* seccomp-PID.img: one per filter, oldest first */
+	CR_R_LOCK,        /* locks-PID.img: one per file lock (locks.c) */
 };
 
 /* ---- ptrace and injection (inject.c) ---- */
+
+/* The ptrace options of the dump's (seize.c) and the restore's (restore.c)
+ * tracees; seccomp.c adds PTRACE_O_SUSPEND_SECCOMP for tasks with filters. */
+#define CR_DUMP_PTRACE_OPTS PTRACE_O_TRACESYSGOOD
+#define CR_RESTORE_PTRACE_OPTS \
+	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL)
 
 /* A stopped tracee we run single syscalls in: registers of the current
  * stop are the base of every call, rip goes to a `syscall` instruction. */
@@ -261,6 +271,8 @@ struct cr_resource {
 
 extern const struct cr_resource cr_res_files, cr_res_mm, cr_res_misc,
 	cr_res_signals, cr_res_threads;
+extern const struct cr_resource cr_res_timers, cr_res_seccomp;
+extern const struct cr_resource cr_res_locks;
 
 /* mem.c helpers for restore.c */
 bool cr_mm_range_free(const struct cr_rtask *t, unsigned long addr, size_t len);

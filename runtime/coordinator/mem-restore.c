@@ -29,6 +29,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "coordinator/fdkind.h"
 #include "coordinator/mem.h"
 #include "util.h"
 
@@ -310,6 +311,20 @@ static int move_vdso(struct cr_restore_ctx *c, struct cr_rtask *t,
 	}
 	if (!to[2])
 		return rt_err_set(err, 0, "pid %d: the image has no [vdso]", t->vpid);
+	unsigned long to_lo = ~0ul;
+	for (int i = 0; i < 3; i++)
+		if (to[i] && to[i]->start < to_lo)
+			to_lo = to[i]->start;
+	/* Everything else of the agent is gone: a destination clear of the
+	 * block (and of our helper) is free, one mremap per mapping. */
+	if (!same && !overlaps(to_lo, hi - lo, lo, hi - lo) &&
+	    !overlaps(to_lo, hi - lo, t->helper, CR_SCRATCH_SIZE)) {
+		for (int i = 0; i < 3; i++)
+			if (from[i] && mremap_to(t, from[i]->start, from[i]->end - from[i]->start,
+						 to[i]->start, err) < 0)
+				return -1;
+		same = true;
+	}
 	if (!same) {
 		unsigned long tmp = 0x200000000ul;
 		while (overlaps(tmp, hi - lo, lo, hi - lo) || !cr_mm_range_free(t, tmp, hi - lo) ||
@@ -737,6 +752,9 @@ int cr_shmem_fd(struct cr_restore_ctx *c, const struct cr_vma *m, int *fd,
 			*fd = t->v[i].fd;
 			return 0;
 		}
+	int k = cr_memfd_restored(c, m->ino, fd, err); /* a memfd also open as an fd */
+	if (k != 0)
+		return k < 0 ? -1 : 0;
 	if (create_shmem(c, m, fd, err) < 0)
 		return -1;
 	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));

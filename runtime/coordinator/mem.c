@@ -110,7 +110,9 @@ static int classify(pid_t pid, const struct cr_vma *m, struct rt_err **err)
 	if (strcmp(p, "[vvar]") == 0 || strcmp(p, "[vvar_vclock]") == 0 ||
 	    strcmp(p, "[vdso]") == 0 || strcmp(p, "[vsyscall]") == 0)
 		return CR_VMA_SPECIAL;
-	if (m->shared && strncmp(p, "/dev/zero", 9) == 0 && m->ino)
+	/* a memfd is shmem too; restore maps the memfd itself (memfd.c) */
+	if (m->shared && (strncmp(p, "/dev/zero", 9) == 0 || strncmp(p, "/memfd:", 7) == 0) &&
+	    m->ino)
 		return CR_VMA_SHMEM;
 	if (p[0] != '/')
 		return m->shared ? rt_err_set(err, 0, "pid %d mapping %#lx-%#lx: "
@@ -536,6 +538,41 @@ static int close_pair(struct page_writer *w, int ret, struct rt_err **err)
 	return ret;
 }
 
+/* The pages the shmem object holds in m's range, found with SEEK_DATA on
+ * the object itself: this task's page tables only show the pages it
+ * touched (after a restore, none: the object was filled through its
+ * file), and the other tasks' touches count too. 1 when the object cannot
+ * be opened (use the task's pagemap). */
+static int dump_shmem_extents(struct page_writer *w, const struct cr_vma *m,
+			      struct rt_err **err)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", w->pid, m->start, m->end);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	off_t lo = (off_t)(m->pgoff * CR_PAGE), hi = lo + (off_t)(m->end - m->start);
+	for (off_t pos = lo; pos < hi;) {
+		off_t ds = lseek(fd, pos, SEEK_DATA);
+		if (ds < 0 && errno == ENXIO)
+			break;
+		off_t de = ds < 0 ? -1 : lseek(fd, ds, SEEK_HOLE);
+		if (ds < 0 || de < 0)
+			return rt_err_set(err, errno, "pid %d: find the pages of '%s'", w->pid,
+					  path);
+		if (ds >= hi)
+			break;
+		ds &= ~(off_t)(CR_PAGE - 1);
+		de = de > hi ? hi : (de + (off_t)CR_PAGE - 1) & ~(off_t)(CR_PAGE - 1);
+		if (pw_add(w, m->start + (unsigned long)(ds - lo), (uint64_t)ds,
+			   (size_t)(de - ds) / CR_PAGE, m->prot & PROT_READ, err) < 0)
+			return -1;
+		pos = de;
+	}
+	w->c->st->pages_scanned += (m->end - m->start) / CR_PAGE;
+	return 0;
+}
+
 /* A shared anonymous object, once for the whole tree. */
 static int dump_shmem(struct cr_dump_ctx *c, struct cr_dtask *t, int pagemap_fd,
 		      const struct cr_vma *m, struct rt_err **err)
@@ -548,7 +585,10 @@ static int dump_shmem(struct cr_dump_ctx *c, struct cr_dtask *t, int pagemap_fd,
 	pw_init(&w, c, t);
 	if (open_pair(c, tag, &w, err) < 0)
 		return close_pair(&w, -1, err);
-	return close_pair(&w, dump_vma_pages(&w, pagemap_fd, m, CR_VMA_SHMEM, err), err);
+	int ret = dump_shmem_extents(&w, m, err);
+	if (ret == 1)
+		ret = dump_vma_pages(&w, pagemap_fd, m, CR_VMA_SHMEM, err);
+	return close_pair(&w, ret, err);
 }
 
 static void put_vma(struct cr_rec *r, const struct cr_vma *m, int kind,

@@ -23,9 +23,12 @@
 #define RSEQ_FLAG_UNREGISTER 1
 
 /* prepare in this order (files first: it places the agent's socket);
- * morph in this order (threads before signals: per-thread queues). */
+ * morph in this order (threads before signals: per-thread queues; timers
+ * after signals; misc drops privileges; seccomp last, its filters could
+ * refuse what the others inject). */
 static const struct cr_resource *const restore_table[] = {
-	&cr_res_files, &cr_res_mm, &cr_res_threads, &cr_res_signals, &cr_res_misc,
+	&cr_res_files, &cr_res_mm, &cr_res_threads, &cr_res_signals, &cr_res_timers,
+	&cr_res_misc, &cr_res_locks, &cr_res_seccomp,
 };
 
 struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t vpid)
@@ -212,8 +215,7 @@ static int begin_morph(struct cr_restore_ctx *c, struct cr_rtask *t,
 	uint8_t *xs = NULL;
 	size_t xlen;
 	struct __ptrace_rseq_configuration rc = { 0 };
-	if (cr_seize(t->hpid, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
-				      PTRACE_O_EXITKILL, err) < 0)
+	if (cr_seize(t->hpid, CR_RESTORE_PTRACE_OPTS, err) < 0)
 		return -1;
 	t->seized = true;
 	t->thr[0].attached = true;

@@ -18,7 +18,7 @@
 #include "coordinator/internal.h"
 #include "util.h"
 
-#define SEIZE_OPTS (PTRACE_O_TRACESYSGOOD)
+#define SEIZE_OPTS CR_DUMP_PTRACE_OPTS
 
 static bool seized_has(const struct cr_dump_ctx *c, pid_t tid)
 {

@@ -137,12 +137,12 @@ static int get_sig_rec(const char *name, struct cr_rd *r, struct sig_rec *s,
 	return 0;
 }
 
-static bool has_thread(const struct cr_rtask *t, uint32_t tid)
+static const struct cr_rthread *find_thread(const struct cr_rtask *t, uint32_t tid)
 {
 	for (size_t i = 0; i < t->n_thr; i++)
 		if ((uint32_t)t->thr[i].vtid == tid)
-			return true;
-	return false;
+			return &t->thr[i];
+	return NULL;
 }
 
 typedef int (*sig_fn)(struct cr_rtask *t, const struct sig_rec *s, void *arg,
@@ -165,7 +165,7 @@ static int walk_signals(struct cr_restore_ctx *c, struct cr_rtask *t, sig_fn fn,
 			return k;
 		if (get_sig_rec(name, &r, &s, err) < 0)
 			return -1;
-		if (s.type == CR_R_SIGINFO && s.tid != 0 && !has_thread(t, s.tid))
+		if (s.type == CR_R_SIGINFO && s.tid != 0 && !find_thread(t, s.tid))
 			return rt_err_set(err, 0, "'%s': record %zu: thread %u is not "
 					  "in the task", name, r.index, s.tid);
 		if (fn(t, &s, arg, err) < 0)
@@ -188,12 +188,20 @@ static int restore_pending(struct cr_rtask *t, const struct sig_rec *s,
 {
 	if (cr_mem_write(t->hpid, t->helper, s->si, sizeof(siginfo_t), err) < 0)
 		return -1;
-	/* Run inside the task: its own pid namespace's pids. */
+	/* Run inside the task, with its own pid namespace's pids. Queueing a
+	 * siginfo with si_code >= 0 (or SI_TKILL) is refused unless the
+	 * sender is the receiver: the leader queues the process-wide ones,
+	 * each thread its own. */
 	if (s->tid == 0)
 		return cr_inj_ok(&t->inj, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, t->vpid,
 				 s->sig, (long)t->helper, 0, 0, 0, NULL, err);
-	return cr_inj_ok(&t->inj, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, t->vpid,
-			 (long)s->tid, s->sig, (long)t->helper, 0, 0, NULL, err);
+	struct cr_inj j;
+	const struct cr_rthread *th = find_thread(t, s->tid);
+	if (cr_inj_init(&j, th->htid, t->inj.gadget, err) < 0 ||
+	    cr_inj_ok(&j, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, t->vpid,
+		      (long)s->tid, s->sig, (long)t->helper, 0, 0, NULL, err) < 0)
+		return rt_err_wrap(err, "thread %u", s->tid);
+	return 0;
 }
 
 static int restore_one(struct cr_rtask *t, const struct sig_rec *s, void *arg,

@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -295,6 +297,29 @@ static void body_layout(void)
 	mprotect(no, 8192, PROT_READ);
 	if (!check(a, n, 4) || !check(ro, 8192, 5) || !check(no, 8192, 6) || !check(in, 8192, 7))
 		report("memory differs");
+	report(NULL);
+}
+
+/* fd kinds: a pipe with data in flight, an eventfd, an epoll watching the
+ * pipe (pipes.c, eventfd.c, epoll.c) */
+static void body_fdkinds(void)
+{
+	int p[2];
+	uint64_t v = 0;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x42 };
+	if (pipe(p) < 0 || dup2(p[0], 10) < 0 || dup2(p[1], 11) < 0 ||
+	    dup2(eventfd(7, EFD_NONBLOCK), 12) < 0 || dup2(epoll_create1(0), 13) < 0 ||
+	    epoll_ctl(13, EPOLL_CTL_ADD, 10, &ev) < 0 || write(11, "hello", 5) != 5)
+		report("set-up failed");
+	char buf[16];
+	say("R");
+	wait_go();
+	if (epoll_wait(13, &ev, 1, 0) != 1 || ev.data.u64 != 0x42)
+		report("the epoll lost its watch on the pipe");
+	if (read(10, buf, sizeof(buf)) != 5 || memcmp(buf, "hello", 5) != 0)
+		report("the pipe's data differs");
+	if (read(12, &v, 8) != 8 || v != 7 || !(fcntl(12, F_GETFL) & O_NONBLOCK))
+		report("the eventfd's counter or flags differ");
 	report(NULL);
 }
 
@@ -656,6 +681,8 @@ int main(int argc, char **argv)
 	TAP_OK(round_trip("signals", body_signals, 1, false, &ds, &rs),
 	       "handlers, mask and a pending signal");
 	TAP_OK(round_trip("zombie", body_zombie, 1, false, &ds, &rs), "a zombie child");
+	TAP_OK(round_trip("fdkinds", body_fdkinds, 1, false, &ds, &rs),
+	       "a pipe with data, an eventfd and an epoll watching the pipe");
 	TAP_OK(round_trip("pidns single", body_single, 1, true, &ds, &rs),
 	       "pid namespace: pid 1 restored into a new pid namespace");
 	TAP_OK(round_trip("pidns tree", body_tree, 3, true, &ds, &rs),

@@ -8,19 +8,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The tfd/events/data fields of /proc/self/fdinfo/10, one line each. */
+/* The tfd/events/data fields of /proc/self/fdinfo/10, one line each, by
+ * fd (the kernel lists them in the order of its file pointers). */
 static void watched(char *out, size_t size)
 {
-	char info[4096];
+	char info[4096], line[32][64] = { { 0 } };
 	read_text("/proc/self/fdinfo/10", info, sizeof(info));
 	out[0] = 0;
 	for (char *l = strtok(info, "\n"); l; l = strtok(NULL, "\n")) {
 		int tfd;
 		unsigned events;
 		unsigned long long data;
-		if (sscanf(l, "tfd: %d events: %x data: %llx", &tfd, &events, &data) == 3)
-			snprintf(out + strlen(out), size - strlen(out), "%d %x %llx\n", tfd, events, data);
+		if (sscanf(l, "tfd: %d events: %x data: %llx", &tfd, &events, &data) == 3 &&
+		    tfd >= 0 && tfd < 32)
+			snprintf(line[tfd], sizeof(line[tfd]), "%d %x %llx\n", tfd, events, data);
 	}
+	for (int i = 0; i < 32; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s", line[i]);
 }
 
 static void watch(int fd, uint32_t events, uint64_t data)

@@ -1,0 +1,20 @@
+/* Sockets: one files.img kind (sockets.c, files.c's "socket" row) that
+ * picks the family's own kind (sk-unix.c, sk-inet.c, sk-tcp.c) at dump and
+ * records which, since an fd's link and stat do not tell the family. */
+#ifndef FERRY_CR_SOCKETS_H
+#define FERRY_CR_SOCKETS_H
+
+#include "coordinator/fdkind.h"
+
+/* The family kinds' numbers inside a socket record: never reuse one. */
+enum { CR_SK_UNIX = 1, CR_SK_INET, CR_SK_TCP };
+
+/* match is unused: sockets.c chooses. */
+extern const struct cr_fd_kind cr_sk_unix, cr_sk_inet, cr_sk_tcp;
+
+/* Every family's loaded state (cr_rfile.priv) starts with this. */
+struct cr_sk_head {
+	const struct cr_fd_kind *fam;
+};
+
+#endif
