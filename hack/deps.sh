@@ -10,6 +10,7 @@ pkgs=(
 	bats jq busybox-static iproute2 procps util-linux
 	runc crun
 	podman containerd conmon
+	criu # only for podman's version probe before checkpoint; ferry never runs it
 )
 
 missing=()

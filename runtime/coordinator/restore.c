@@ -28,7 +28,12 @@
  * refuse what the others inject). */
 static const struct cr_resource *const restore_table[] = {
 	&cr_res_files, &cr_res_mm, &cr_res_threads, &cr_res_signals, &cr_res_timers,
-	&cr_res_misc, &cr_res_locks, &cr_res_seccomp,
+	/* seccomp before misc: installing a filter needs CAP_SYS_ADMIN or
+	 * no_new_privs, and before misc restores the identity the task is still
+	 * the runtime's fully privileged init (a container started without
+	 * no_new_privs, Podman's default, has neither afterwards). The filters
+	 * stay suspended for the tracee, so they never see what misc injects. */
+	&cr_res_seccomp, &cr_res_misc, &cr_res_locks,
 };
 
 struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t vpid)

@@ -2,20 +2,21 @@
  * with PTRACE_SECCOMP_GET_FILTER (index 0 is the newest) and its flags
  * with PTRACE_SECCOMP_GET_METADATA. Strict mode is refused.
  *
- * Restore installs the chains last of every resource, oldest filter
- * first, with seccomp(SECCOMP_SET_MODE_FILTER) injected: before it the
- * filters could refuse what the other resources inject. When every thread
+ * Restore installs the chains, oldest filter first, with
+ * seccomp(SECCOMP_SET_MODE_FILTER) injected, before the identity is restored
+ * (the task still has CAP_SYS_ADMIN then) and with the filters suspended for
+ * the tracee, so they never refuse what later resources inject. When every thread
  * has the same chain (the common case: threads inherit it), the leader
  * installs it with SECCOMP_FILTER_FLAG_TSYNC so the threads share it as
- * before; otherwise each thread installs its own copy. Installing needs
- * no_new_privs (restored by misc.c just before) or CAP_SYS_ADMIN. Filters
+ * before; otherwise each thread installs its own copy. Filters
  * that had a user-notification listener come back without it.
  *
  * The syscalls the coordinator injects must not meet the filters: a
  * tracee with PTRACE_O_SUSPEND_SECCOMP skips them (the tracer needs
  * CAP_SYS_ADMIN; detaching ends it). The dump sets it first of every
  * resource on threads with filters (only the scratch mapping is injected
- * before), the restore before installing. */
+ * before), the restore before installing. Installing needs CAP_SYS_ADMIN,
+ * which the task has until misc.c restores its identity, or no_new_privs. */
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -31,7 +32,7 @@
 #include "util.h"
 
 #define MAX_FILTERS 512 /* the kernel's bound is total length; ours is a count */
-#define FLAGS_KEPT (SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW)
+#define FLAGS_KEPT  (SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW)
 
 struct filter {
 	uint64_t flags;
@@ -58,8 +59,10 @@ static void chain_clear(struct chain *c)
 static int suspend_filters(pid_t htid, unsigned long opts, struct rt_err **err)
 {
 	if (ptrace(PTRACE_SETOPTIONS, htid, 0, opts | PTRACE_O_SUSPEND_SECCOMP) < 0)
-		return rt_err_set(err, errno, "thread %d: suspend its seccomp filters "
-				  "(PTRACE_O_SUSPEND_SECCOMP)", htid);
+		return rt_err_set(err, errno,
+				  "thread %d: suspend its seccomp filters "
+				  "(PTRACE_O_SUSPEND_SECCOMP)",
+				  htid);
 	return 0;
 }
 
@@ -75,10 +78,10 @@ static int read_filter(pid_t htid, unsigned long idx, struct filter *f, struct r
 	f->insns = xcalloc((size_t)n, sizeof(*f->insns));
 	if (ptrace(PTRACE_SECCOMP_GET_FILTER, htid, idx, f->insns) != n)
 		return rt_err_set(err, errno, "thread %d: read seccomp filter %lu", htid, idx);
-	struct __ptrace_seccomp_metadata md = { .filter_off = idx };
+	struct __ptrace_seccomp_metadata md = {.filter_off = idx};
 	if (ptrace(PTRACE_SECCOMP_GET_METADATA, htid, sizeof(md), &md) < 0)
-		return rt_err_set(err, errno, "thread %d: read seccomp filter %lu's flags",
-				  htid, idx);
+		return rt_err_set(err, errno, "thread %d: read seccomp filter %lu's flags", htid,
+				  idx);
 	f->flags = md.flags & FLAGS_KEPT;
 	return 0;
 }
@@ -95,8 +98,7 @@ static int count_filters(pid_t htid, size_t *n, struct rt_err **err)
 			return rt_err_set(err, errno, "thread %d: read seccomp filter %zu", htid,
 					  *n);
 		}
-	return rt_err_set(err, E2BIG, "thread %d: more than %d seccomp filters", htid,
-			  MAX_FILTERS);
+	return rt_err_set(err, E2BIG, "thread %d: more than %d seccomp filters", htid, MAX_FILTERS);
 }
 
 static int read_chain(pid_t htid, struct chain *c, struct rt_err **err)
@@ -143,12 +145,14 @@ static int dump_thread_filters(struct cr_dtask *t, size_t i, struct cr_img *img,
 			       struct rt_err **err)
 {
 	int mode;
-	struct chain c = { .vtid = t->thr[i].vtid };
+	struct chain c = {.vtid = t->thr[i].vtid};
 	if (seccomp_mode(t->hpid, t->thr[i].htid, &mode, err) < 0)
 		return -1;
 	if (mode == SECCOMP_MODE_STRICT)
-		return rt_err_set(err, EOPNOTSUPP, "thread %d is in seccomp strict mode: "
-				  "it cannot be restored", t->thr[i].htid);
+		return rt_err_set(err, EOPNOTSUPP,
+				  "thread %d is in seccomp strict mode: "
+				  "it cannot be restored",
+				  t->thr[i].htid);
 	if (mode != SECCOMP_MODE_FILTER)
 		return 0;
 	int ret = suspend_filters(t->thr[i].htid, CR_DUMP_PTRACE_OPTS, err);
@@ -200,14 +204,15 @@ static int load_chains(struct cr_restore_ctx *c, struct cr_rtask *t, struct chai
 		if (r.type != CR_R_SECCOMP || cr_get_u32(&r, "tid", &tid, err) < 0 ||
 		    cr_get_u64(&r, "flags", &flags, err) < 0 ||
 		    cr_get_bytes(&r, "filter", &p, &len, BPF_MAXINSNS * sizeof(struct sock_filter),
-				 err) < 0 || cr_rd_done(&r, err) < 0)
+				 err) < 0 ||
+		    cr_rd_done(&r, err) < 0)
 			return rt_err_wrap(err, "'%s': record %zu", name, r.index);
 		for (k = 0; k < t->n_thr && (uint32_t)ch[k].vtid != tid; k++)
 			;
 		if (k == t->n_thr || len == 0 || len % sizeof(struct sock_filter) ||
 		    (flags & ~(uint64_t)FLAGS_KEPT) || ch[k].n >= MAX_FILTERS)
-			return rt_err_set(err, 0, "'%s': record %zu: bad filter of thread %u",
-					  name, r.index, tid);
+			return rt_err_set(err, 0, "'%s': record %zu: bad filter of thread %u", name,
+					  r.index, tid);
 		ch[k].f = xrealloc(ch[k].f, (ch[k].n + 1) * sizeof(*ch[k].f));
 		struct filter *f = &ch[k].f[ch[k].n++];
 		f->flags = flags;
@@ -238,12 +243,12 @@ static int install(struct cr_rtask *t, struct cr_inj *j, const struct filter *f,
 	size_t len = f->len * sizeof(struct sock_filter);
 	long area = (long)t->helper + 64, ret;
 	bool mapped = len > CR_SCRATCH_SIZE - 64;
-	if (mapped && cr_inj_ok(j, "map a seccomp program", SYS_mmap, 0, (long)len,
-				PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &area,
-				err) < 0)
+	if (mapped &&
+	    cr_inj_ok(j, "map a seccomp program", SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &area, err) < 0)
 		return -1;
-	struct sock_fprog prog = { .len = (unsigned short)f->len,
-				   .filter = (struct sock_filter *)area };
+	struct sock_fprog prog = {.len = (unsigned short)f->len,
+				  .filter = (struct sock_filter *)area};
 	if (cr_mem_write(t->hpid, (unsigned long)area, f->insns, len, err) < 0 ||
 	    cr_mem_write(t->hpid, t->helper, &prog, sizeof(prog), err) < 0 ||
 	    cr_inj_call(j, SYS_seccomp, SECCOMP_SET_MODE_FILTER,
@@ -251,14 +256,18 @@ static int install(struct cr_rtask *t, struct cr_inj *j, const struct filter *f,
 			0, 0, 0, &ret, err) < 0)
 		return -1;
 	if (ret == -EACCES)
-		return rt_err_set(err, EACCES, "thread %d: installing a seccomp filter needs "
+		return rt_err_set(err, EACCES,
+				  "thread %d: installing a seccomp filter needs "
 				  "no_new_privs or CAP_SYS_ADMIN, and the checkpointed task "
-				  "has neither", j->tid);
+				  "has neither",
+				  j->tid);
 	if (ret != 0)
-		return rt_err_set(err, ret < 0 ? (int)-ret : EBUSY, "thread %d: seccomp("
-				  "SECCOMP_SET_MODE_FILTER) returned %ld", j->tid, ret);
-	if (mapped && cr_inj_ok(j, "unmap a seccomp program", SYS_munmap, area, (long)len,
-				0, 0, 0, 0, NULL, err) < 0)
+		return rt_err_set(err, ret < 0 ? (int)-ret : EBUSY,
+				  "thread %d: seccomp("
+				  "SECCOMP_SET_MODE_FILTER) returned %ld",
+				  j->tid, ret);
+	if (mapped && cr_inj_ok(j, "unmap a seccomp program", SYS_munmap, area, (long)len, 0, 0, 0,
+				0, NULL, err) < 0)
 		return -1;
 	return 0;
 }
@@ -303,8 +312,8 @@ static int morph_seccomp(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt
 
 /* ---- inspect ---- */
 
-static int describe_seccomp(struct cr_restore_ctx *c, struct cr_rtask *t,
-			    struct cr_desc *d, struct rt_err **err)
+static int describe_seccomp(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d,
+			    struct rt_err **err)
 {
 	struct chain *ch = xcalloc(t->n_thr, sizeof(*ch));
 	int ret = load_chains(c, t, ch, err);
@@ -320,8 +329,9 @@ static int describe_seccomp(struct cr_restore_ctx *c, struct cr_rtask *t,
 				cr_desc_map(d, NULL);
 				cr_desc_uint(d, "instructions", ch[i].f[k].len);
 				cr_desc_hex(d, "flags", ch[i].f[k].flags);
-				cr_desc_hex(d, "hash", cr_hash64(ch[i].f[k].insns,
-								 ch[i].f[k].len * sizeof(struct sock_filter)));
+				cr_desc_hex(d, "hash",
+					    cr_hash64(ch[i].f[k].insns,
+						      ch[i].f[k].len * sizeof(struct sock_filter)));
 				cr_desc_end_map(d);
 			}
 			cr_desc_end_array(d);

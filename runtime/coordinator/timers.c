@@ -27,13 +27,13 @@
 #include "util.h"
 
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
-#define PR_TIMER_CREATE_RESTORE_IDS 77
+#define PR_TIMER_CREATE_RESTORE_IDS	77
 #define PR_TIMER_CREATE_RESTORE_IDS_OFF 0
-#define PR_TIMER_CREATE_RESTORE_IDS_ON 1
+#define PR_TIMER_CREATE_RESTORE_IDS_ON	1
 #endif
 
-#define MAX_TIMERS 4096   /* refuse more than this many POSIX timers */
-#define SIGEV_THREAD_ID_ 4 /* glibc hides SIGEV_THREAD_ID */
+#define MAX_TIMERS	 4096 /* refuse more than this many POSIX timers */
+#define SIGEV_THREAD_ID_ 4    /* glibc hides SIGEV_THREAD_ID */
 
 struct itimer {
 	uint32_t which;
@@ -43,7 +43,7 @@ struct itimer {
 struct ptimer {
 	int32_t id, clock;
 	uint32_t notify, signo, tid; /* tid: a vtid, with SIGEV_THREAD_ID */
-	uint64_t value;              /* sigev_value */
+	uint64_t value;		     /* sigev_value */
 	struct itimerspec spec;
 };
 
@@ -66,7 +66,7 @@ static void timers_free(struct timers *tm)
 /* "signal", "none", "thread" (SIGEV_*), then "/pid." or "/tid.". */
 static int parse_notify(const char *s, uint32_t *notify, pid_t *pid)
 {
-	static const char *const kinds[] = { "signal", "none", "thread" };
+	static const char *const kinds[] = {"signal", "none", "thread"};
 	char kind[16], who[8];
 	if (sscanf(s, "%15[a-z]/%7[a-z].%d", kind, who, pid) != 3)
 		return -1;
@@ -110,20 +110,25 @@ static int read_ptimers(struct cr_dtask *t, struct timers *tm, struct rt_err **e
 	for (const char *b = strstr(buf, "ID: "); b; b = strstr(b + 1, "\nID: ")) {
 		if (*b == '\n')
 			b++;
-		struct ptimer p = { 0 };
+		struct ptimer p = {0};
 		pid_t htid = 0;
 		if (tm->n >= MAX_TIMERS || parse_timer(b, &p, &htid) < 0)
-			return rt_err_set(err, 0, "pid %d: unreadable /proc/%d/timers "
-					  "(timer %zu)", t->hpid, t->hpid, tm->n);
+			return rt_err_set(err, 0,
+					  "pid %d: unreadable /proc/%d/timers "
+					  "(timer %zu)",
+					  t->hpid, t->hpid, tm->n);
 		if (p.clock < 0)
-			return rt_err_set(err, EOPNOTSUPP, "pid %d: POSIX timer %d counts "
+			return rt_err_set(err, EOPNOTSUPP,
+					  "pid %d: POSIX timer %d counts "
 					  "another task's CPU time (clock %d): not supported",
 					  t->hpid, p.id, p.clock);
 		if ((p.notify & SIGEV_THREAD_ID_) && !(p.tid = (uint32_t)vtid_of(t, htid)))
-			return rt_err_set(err, EOPNOTSUPP, "pid %d: POSIX timer %d signals "
-					  "thread %d of another process", t->hpid, p.id, htid);
-		if (cr_inj_ok(&t->inj, "timer_gettime", SYS_timer_gettime, p.id,
-			      (long)t->scratch, 0, 0, 0, 0, NULL, err) < 0 ||
+			return rt_err_set(err, EOPNOTSUPP,
+					  "pid %d: POSIX timer %d signals "
+					  "thread %d of another process",
+					  t->hpid, p.id, htid);
+		if (cr_inj_ok(&t->inj, "timer_gettime", SYS_timer_gettime, p.id, (long)t->scratch,
+			      0, 0, 0, 0, NULL, err) < 0 ||
 		    cr_mem_read(t->hpid, t->scratch, &p.spec, sizeof(p.spec), err) < 0)
 			return rt_err_wrap(err, "POSIX timer %d", p.id);
 		tm->pt = xrealloc(tm->pt, (tm->n + 1) * sizeof(*tm->pt));
@@ -136,8 +141,8 @@ static int read_timers(struct cr_dtask *t, struct timers *tm, struct rt_err **er
 {
 	for (uint32_t w = 0; w < 3; w++) {
 		tm->it[w].which = w;
-		if (cr_inj_ok(&t->inj, "getitimer", SYS_getitimer, w, (long)t->scratch, 0, 0,
-			      0, 0, NULL, err) < 0 ||
+		if (cr_inj_ok(&t->inj, "getitimer", SYS_getitimer, w, (long)t->scratch, 0, 0, 0, 0,
+			      NULL, err) < 0 ||
 		    cr_mem_read(t->hpid, t->scratch, &tm->it[w].v, sizeof(tm->it[w].v), err) < 0)
 			return rt_err_wrap(err, "itimer %u", w);
 	}
@@ -188,7 +193,7 @@ static int dump_timers(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err 
 {
 	char name[64];
 	snprintf(name, sizeof(name), "timers-%d.img", t->vpid);
-	struct timers tm = { 0 };
+	struct timers tm = {0};
 	struct cr_img *img = NULL;
 	int ret = read_timers(t, &tm, err);
 	if (ret == 0)
@@ -236,8 +241,9 @@ static int get_ptimer(struct cr_rd *r, struct ptimer *p, struct rt_err **err)
 	if (cr_get_u32(r, "id", &id, err) < 0 || cr_get_u32(r, "clock", &clock, err) < 0 ||
 	    cr_get_u32(r, "notify", &p->notify, err) < 0 ||
 	    cr_get_u32(r, "signo", &p->signo, err) < 0 || cr_get_u32(r, "tid", &p->tid, err) < 0 ||
-	    cr_get_u64(r, "value", &p->value, err) < 0 || get_ts(r, &p->spec.it_interval, err) < 0 ||
-	    get_ts(r, &p->spec.it_value, err) < 0 || cr_rd_done(r, err) < 0)
+	    cr_get_u64(r, "value", &p->value, err) < 0 ||
+	    get_ts(r, &p->spec.it_interval, err) < 0 || get_ts(r, &p->spec.it_value, err) < 0 ||
+	    cr_rd_done(r, err) < 0)
 		return -1;
 	p->id = (int32_t)id;
 	p->clock = (int32_t)clock;
@@ -320,8 +326,8 @@ static int delete_dummies(struct cr_rtask *t, const struct timers *tm, struct rt
 {
 	for (size_t i = 0; i < tm->n; i++)
 		for (int32_t id = i ? tm->pt[i - 1].id + 1 : 0; id < tm->pt[i].id; id++)
-			if (cr_inj_ok(&t->inj, "delete a placeholder timer", SYS_timer_delete,
-				      id, 0, 0, 0, 0, 0, NULL, err) < 0)
+			if (cr_inj_ok(&t->inj, "delete a placeholder timer", SYS_timer_delete, id,
+				      0, 0, 0, 0, 0, NULL, err) < 0)
 				return -1;
 	return 0;
 }
@@ -338,9 +344,11 @@ static int create_sequential(struct cr_rtask *t, struct timers *tm, struct rt_er
 			if (create_one(t, &tm->pt[i], 0, &got, err) < 0)
 				return -1;
 			if (got > tm->pt[i].id)
-				return rt_err_set(err, EEXIST, "POSIX timer %d: the kernel gave "
+				return rt_err_set(err, EEXIST,
+						  "POSIX timer %d: the kernel gave "
 						  "id %d, and this kernel has no "
-						  "PR_TIMER_CREATE_RESTORE_IDS", tm->pt[i].id, got);
+						  "PR_TIMER_CREATE_RESTORE_IDS",
+						  tm->pt[i].id, got);
 		}
 	}
 	return delete_dummies(t, tm, err);
@@ -367,20 +375,20 @@ static int create_ptimers(struct cr_rtask *t, struct timers *tm, struct rt_err *
 					  tm->pt[i].id, got);
 	}
 	return cr_inj_ok(&t->inj, "PR_TIMER_CREATE_RESTORE_IDS off", SYS_prctl,
-			 PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0,
-			 0, 0, NULL, err);
+			 PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0, 0,
+			 NULL, err);
 }
 
 static int arm_timers(struct cr_rtask *t, const struct timers *tm, struct rt_err **err)
 {
 	for (size_t i = 0; i < 3; i++)
 		if (cr_mem_write(t->hpid, t->helper, &tm->it[i].v, sizeof(tm->it[i].v), err) < 0 ||
-		    cr_inj_ok(&t->inj, "setitimer", SYS_setitimer, tm->it[i].which,
-			      (long)t->helper, 0, 0, 0, 0, NULL, err) < 0)
+		    cr_inj_ok(&t->inj, "setitimer", SYS_setitimer, tm->it[i].which, (long)t->helper,
+			      0, 0, 0, 0, NULL, err) < 0)
 			return rt_err_wrap(err, "itimer %u", tm->it[i].which);
 	for (size_t i = 0; i < tm->n; i++)
-		if (cr_mem_write(t->hpid, t->helper, &tm->pt[i].spec, sizeof(tm->pt[i].spec),
-				 err) < 0 ||
+		if (cr_mem_write(t->hpid, t->helper, &tm->pt[i].spec, sizeof(tm->pt[i].spec), err) <
+			    0 ||
 		    cr_inj_ok(&t->inj, "timer_settime", SYS_timer_settime, tm->pt[i].id, 0,
 			      (long)t->helper, 0, 0, 0, NULL, err) < 0)
 			return rt_err_wrap(err, "POSIX timer %d", tm->pt[i].id);
@@ -413,7 +421,7 @@ static double ts_secs(const struct timespec *ts)
 
 static void describe_ptimer(struct cr_desc *d, const struct ptimer *p)
 {
-	static const char *const kinds[] = { "signal", "none", "thread" };
+	static const char *const kinds[] = {"signal", "none", "thread"};
 	char buf[16];
 	cr_desc_map(d, NULL);
 	cr_desc_int(d, "id", p->id);
@@ -429,10 +437,10 @@ static void describe_ptimer(struct cr_desc *d, const struct ptimer *p)
 	cr_desc_end_map(d);
 }
 
-static int describe_timers(struct cr_restore_ctx *c, struct cr_rtask *t,
-			   struct cr_desc *d, struct rt_err **err)
+static int describe_timers(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d,
+			   struct rt_err **err)
 {
-	static const char *const names[3] = { "real", "virtual", "prof" };
+	static const char *const names[3] = {"real", "virtual", "prof"};
 	struct timers *tm = NULL;
 	int ret = load_timers(c, t, &tm, err);
 	if (ret == 0) {

@@ -368,3 +368,56 @@ runtime_status() {
 	assert_success
 }
 
+
+# podman asks a criu binary for its version before it calls the runtime's
+# checkpoint (and requires `ferry checkpoint --help` to succeed); ferry
+# itself never runs criu.
+requires_podman_checkpoint() {
+	command -v criu >/dev/null || skip "podman's checkpoint needs a criu binary for its version probe"
+}
+
+counter_of() {
+	pm exec "$1" cat /tmp/n
+	assert_success
+	echo "$output"
+}
+
+@test "podman container checkpoint and restore: the process goes on counting" {
+	requires_podman_checkpoint
+	local name=cp-$ID
+	pm_run -d --name "$name" "$CLIENT_IMAGE" /bin/sh -c \
+		'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done'
+	assert_success
+	eventually 50 "pm_quiet exec $name test -s /tmp/n"
+	pm container checkpoint "$name"
+	assert_success
+	assert_eq "$(pm_state "$name")" exited "state after checkpoint"
+	pm container restore "$name"
+	assert_success
+	assert_eq "$(pm_state "$name")" running "state after restore"
+	local a b
+	a=$(counter_of "$name")
+	sleep 0.5
+	b=$(counter_of "$name")
+	[ "$b" -gt "$a" ] || { echo "counter did not advance: $a then $b" >&2; return 1; }
+}
+
+@test "podman container checkpoint --export and restore --import under a new name" {
+	requires_podman_checkpoint
+	local name=cpx-$ID
+	pm_run -d --name "$name" "$CLIENT_IMAGE" /bin/sh -c \
+		'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done'
+	assert_success
+	eventually 50 "pm_quiet exec $name test -s /tmp/n"
+	pm container checkpoint --export "$TEST_DIR/cp.tar.gz" "$name"
+	assert_success
+	[ -s "$TEST_DIR/cp.tar.gz" ]
+	pm container restore --import "$TEST_DIR/cp.tar.gz" --name "$name-2"
+	assert_success
+	assert_eq "$(pm_state "$name-2")" running "state of the imported container"
+	local a b
+	a=$(counter_of "$name-2")
+	sleep 0.5
+	b=$(counter_of "$name-2")
+	[ "$b" -gt "$a" ] || { echo "counter did not advance: $a then $b" >&2; return 1; }
+}
