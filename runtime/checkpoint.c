@@ -79,10 +79,13 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 	cleanup_container struct rt_container *c = NULL;
 	if (rt_container_open(ctx, o->id, true, &c, err) < 0 || refuse_unsupported(o, err) < 0)
 		return -1;
+	/* Paused is fine (containerd's shim pauses before it checkpoints); a
+	 * paused container stays paused after --leave-running. */
 	const char *status = rt_container_status(c);
-	if (strcmp(status, "running") != 0)
+	bool paused = strcmp(status, "paused") == 0;
+	if (strcmp(status, "running") != 0 && !paused)
 		return rt_err_set(err, 0, "checkpoint %s: container is %s; only a running "
-				  "container can be checkpointed", o->id, status);
+				  "or paused container can be checkpointed", o->id, status);
 	cleanup_close int dirfd = open_image_dir(o->image_path, true, err);
 	if (dirfd < 0)
 		return rt_err_wrap(err, "checkpoint %s", o->id);
@@ -97,6 +100,7 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 			return rt_err_wrap(err, "checkpoint %s: --parent-path", o->id);
 	}
 	struct cr_freezer fz = freezer_of(c->cgroup);
+	fz.keep_frozen = paused;
 	struct cr_dump_opts d = {
 		.root = c->state->pid,
 		.images_dirfd = dirfd,

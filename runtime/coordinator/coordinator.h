@@ -118,6 +118,9 @@ struct cr_freezer {
 	/* Frozen tasks report ptrace stops (cgroup v2 freezer). With the v1
 	 * freezer the coordinator must thaw after seizing (KERNEL-NOTES). */
 	bool reports_stops;
+	/* The cgroup was frozen before the checkpoint (a paused container):
+	 * leave it frozen when the tasks are released. */
+	bool keep_frozen;
 };
 
 struct cr_stats {

@@ -178,7 +178,7 @@ void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 		kill(c->tasks[i].hpid, SIGKILL);
 	for (size_t i = 0; i < c->n_seized && !kill_tree; i++)
 		ptrace(PTRACE_DETACH, c->seized[i], 0, 0);
-	if (f)
+	if (f && (kill_tree || !f->keep_frozen))
 		f->freeze(f->arg, false, &e);
 	c->frozen = false;
 	/* Reap our tracees so their parents see them exit; after the thaw,

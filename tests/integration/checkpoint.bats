@@ -382,3 +382,19 @@ checkpointed_container() {
 	assert_failure
 	[ -n "$output" ]
 }
+
+@test "checkpoint --leave-running of a paused container leaves it paused" {
+	set_args /bin/payload sleep
+	ferry run -d "$ID"
+	assert_success
+	ferry pause "$ID"
+	assert_success
+	ferry checkpoint --leave-running --image-path "$TEST_DIR/img-paused" "$ID"
+	assert_success
+	[ -e "$TEST_DIR/img-paused/inventory.img" ]
+	ferry state "$ID"
+	assert_eq "$(jq -r .status <<<"$output")" paused "status after checkpoint"
+	ferry resume "$ID"
+	assert_success
+	wait_for_state "$ID" running
+}

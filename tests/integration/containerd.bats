@@ -302,3 +302,19 @@ rt_status() {
 	assert_success
 }
 
+
+@test "ctr task checkpoint: the shim's runtime checkpoint writes ferry images" {
+	c_run -d --log-uri "file://$TEST_DIR/$ID.log" "$CLIENT_IMAGE" "$ID" \
+		/bin/sh -c 'echo started; i=0; while true; do i=$((i+1)); sleep 0.1; done'
+	assert_success
+	wait_for_output "$TEST_DIR/$ID.log" '^started$'
+	c task checkpoint --image-path "$TEST_DIR/cp" "$ID"
+	assert_success
+	# Without --exit the task keeps running.
+	assert_eq "$(task_status "$ID")" RUNNING "ctr task status after checkpoint"
+	[ -e "$TEST_DIR/cp/inventory.img" ] || { ls -la "$TEST_DIR/cp" >&2; return 1; }
+	run_cmd "$FERRY" inspect --format json "$TEST_DIR/cp"
+	assert_success
+	# The shell is pid 1 of its namespace (a sleep child may be there too).
+	assert_eq "$(jq '[.tasks[] | select(.pid == 1)] | length' <<<"$output")" 1 "pid 1 in the image"
+}
