@@ -77,6 +77,8 @@ extern const struct cr_fd_kind cr_fd_socket, cr_fd_pty;
  * in msg (at most 200 bytes). */
 int cr_in_task_ns(pid_t pid, int (*fn)(void *arg, int *fds, size_t *n, char *msg),
 		  void *arg, int *fds, size_t max, size_t *n, struct rt_err **err);
+/* For such an fn: the message (printf) in msg, errno (EIO if none) returned. */
+__attribute__((format(printf, 2, 3))) int cr_ns_fail(char *msg, const char *fmt, ...);
 
 /* files.c: the id of the file task hpid has at fd (dumped now if new);
  * for kinds whose objects refer to other files (epoll targets). */

@@ -30,7 +30,7 @@ enum lock_kind { LK_FLOCK = 1, LK_POSIX, LK_OFD };
 
 struct lock {
 	uint32_t fd, kind, type; /* type: F_RDLCK or F_WRLCK */
-	uint64_t start, len;     /* len 0: to EOF */
+	uint64_t start, len;	 /* len 0: to EOF */
 };
 
 struct locks {
@@ -38,8 +38,8 @@ struct locks {
 	struct lock *v;
 };
 
-static const char *const kind_names[] = { [LK_FLOCK] = "flock", [LK_POSIX] = "posix",
-					  [LK_OFD] = "ofd" };
+static const char *const kind_names[] = {
+	[LK_FLOCK] = "flock", [LK_POSIX] = "posix", [LK_OFD] = "ofd"};
 
 /* "1: POSIX  ADVISORY  WRITE 1234 00:2c:5678 100 199" */
 static int parse_lock(const char *l, pid_t pid, int fd, struct lock *k, struct rt_err **err)
@@ -49,11 +49,13 @@ static int parse_lock(const char *l, pid_t pid, int fd, struct lock *k, struct r
 	if (sscanf(l, "%*d: %15s %15s %15s %*d %*s %llu %31s", kind, mode, rw, &start, end) != 5)
 		return rt_err_set(err, 0, "pid %d fd %d: unreadable lock '%.60s'", pid, fd, l);
 	k->fd = (uint32_t)fd;
-	k->kind = !strcmp(kind, "FLOCK") ? LK_FLOCK : !strcmp(kind, "POSIX") ? LK_POSIX :
-		  !strcmp(kind, "OFDLCK") ? LK_OFD : 0;
+	k->kind = !strcmp(kind, "FLOCK")    ? LK_FLOCK
+		  : !strcmp(kind, "POSIX")  ? LK_POSIX
+		  : !strcmp(kind, "OFDLCK") ? LK_OFD
+					    : 0;
 	if (!k->kind || strcmp(mode, "ADVISORY") != 0)
-		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: %s %s lock: not supported",
-				  pid, fd, mode, kind);
+		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: %s %s lock: not supported", pid,
+				  fd, mode, kind);
 	k->type = !strcmp(rw, "READ") ? F_RDLCK : F_WRLCK;
 	k->start = start;
 	k->len = !strcmp(end, "EOF") ? 0 : strtoull(end, NULL, 10) - start + 1;
@@ -85,10 +87,13 @@ static int task_locks(struct cr_dump_ctx *c, struct cr_dtask *t, struct locks *l
 			if (strncmp(p, "->", 2) == 0 || strstr(p, "->") == p)
 				continue;
 			if (!c->o->file_locks)
-				return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: holds a file lock: "
-						  "checkpoint with --file-locks", t->hpid, fd);
+				return rt_err_set(err, EOPNOTSUPP,
+						  "pid %d fd %d: holds a file lock: "
+						  "checkpoint with --file-locks",
+						  t->hpid, fd);
 			if (ls->n >= MAX_LOCKS)
-				return rt_err_set(err, EFBIG, "pid %d: too many file locks", t->hpid);
+				return rt_err_set(err, EFBIG, "pid %d: too many file locks",
+						  t->hpid);
 			ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof(*ls->v));
 			if (parse_lock(p, t->hpid, fd, &ls->v[ls->n], err) < 0)
 				return -1;
@@ -100,7 +105,7 @@ static int task_locks(struct cr_dump_ctx *c, struct cr_dtask *t, struct locks *l
 
 static int dump_locks(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 {
-	struct locks ls = { 0 };
+	struct locks ls = {0};
 	cleanup_free struct lock *v = NULL;
 	int ret = task_locks(c, t, &ls, err);
 	v = ls.v;
@@ -165,8 +170,10 @@ static int take_lock(struct cr_rtask *t, const struct lock *k, struct rt_err **e
 		return cr_inj_ok(&t->inj, "flock", SYS_flock, k->fd,
 				 (k->type == F_RDLCK ? LOCK_SH : LOCK_EX) | LOCK_NB, 0, 0, 0, 0,
 				 NULL, err);
-	struct flock fl = { .l_type = (short)k->type, .l_whence = SEEK_SET,
-			    .l_start = (off_t)k->start, .l_len = (off_t)k->len };
+	struct flock fl = {.l_type = (short)k->type,
+			   .l_whence = SEEK_SET,
+			   .l_start = (off_t)k->start,
+			   .l_len = (off_t)k->len};
 	if (cr_mem_write(t->hpid, t->helper, &fl, sizeof(fl), err) < 0)
 		return -1;
 	return cr_inj_ok(&t->inj, k->kind == LK_POSIX ? "fcntl(F_SETLK)" : "fcntl(F_OFD_SETLK)",
@@ -176,15 +183,17 @@ static int take_lock(struct cr_rtask *t, const struct lock *k, struct rt_err **e
 
 static int morph_locks(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt_err **err)
 {
-	struct locks ls = { 0 };
+	struct locks ls = {0};
 	cleanup_free struct lock *v = NULL;
 	int ret = load_locks(c, t, &ls, err);
 	v = ls.v;
 	if (ret < 0)
 		return -1;
 	if (ls.n && !c->o->file_locks)
-		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %u: the checkpoint holds file "
-				  "locks: restore with --file-locks", t->vpid, v[0].fd);
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %u: the checkpoint holds file "
+				  "locks: restore with --file-locks",
+				  t->vpid, v[0].fd);
 	for (size_t i = 0; i < ls.n; i++)
 		if (take_lock(t, &v[i], err) < 0)
 			return rt_err_wrap(err, "pid %d fd %u: %s lock at %llu", t->vpid, v[i].fd,
@@ -195,7 +204,7 @@ static int morph_locks(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt_e
 static int describe_locks(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d,
 			  struct rt_err **err)
 {
-	struct locks ls = { 0 };
+	struct locks ls = {0};
 	cleanup_free struct lock *v = NULL;
 	int ret = load_locks(c, t, &ls, err);
 	v = ls.v;

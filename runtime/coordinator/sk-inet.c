@@ -21,19 +21,18 @@
 #include "coordinator/sockets.h"
 #include "util.h"
 
-#define IQ_MAX (8u << 20)
+#define IQ_MAX	(8u << 20)
 #define IQ_MSGS 4096
 
 /* Options restored as they were: level, name. */
-static const struct { int level, name; const char *what; } opts[] = {
-	{ SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR" },
-	{ SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT" },
-	{ SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE" },
-	{ SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST" },
-	{ SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF" },
-	{ SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF" },
-	{ IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY" },
-	{ IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY" },
+static const struct {
+	int level, name;
+	const char *what;
+} opts[] = {
+	{SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"}, {SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"},
+	{SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE"}, {SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST"},
+	{SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"},	    {SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF"},
+	{IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"},  {IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY"},
 };
 #define N_OPTS ARRAY_SIZE(opts)
 
@@ -107,7 +106,7 @@ static int put_queue(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err
 
 static int dump_inet(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)
 {
-	struct isk s = { 0 };
+	struct isk s = {0};
 	socklen_t l = sizeof(int);
 	int v;
 	getsockopt(d->dup, SOL_SOCKET, SO_DOMAIN, &v, &l), s.family = (uint32_t)v;
@@ -128,9 +127,11 @@ static int dump_inet(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err
 		s.backlog = ti.tcpi_state == TCP_LISTEN ? ti.tcpi_sacked : 0;
 		/* sk-tcp.c takes them over from their clients */
 		if (ti.tcpi_state == TCP_LISTEN && ti.tcpi_unacked > 0 && !d->c->o->tcp_established)
-			return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: %u connections wait in "
+			return rt_err_set(err, EOPNOTSUPP,
+					  "pid %d fd %d: %u connections wait in "
 					  "this TCP listener's backlog: checkpoint with "
-					  "--tcp-established", d->hpid, d->fd, ti.tcpi_unacked);
+					  "--tcp-established",
+					  d->hpid, d->fd, ti.tcpi_unacked);
 	}
 	cr_put_u32(r, s.family);
 	cr_put_u32(r, s.type);
@@ -167,8 +168,8 @@ static void free_isk(struct cr_rfile *f)
 	f->priv = NULL;
 }
 
-static int get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a,
-		    socklen_t *len, struct rt_err **err)
+static int get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a, socklen_t *len,
+		    struct rt_err **err)
 {
 	const void *p;
 	size_t n;
@@ -251,11 +252,9 @@ static int resend(const struct isk *s, const struct dgram *g)
 static int mk_inet(void *arg, int *fds, size_t *n, char *msg)
 {
 	const struct isk *s = arg;
-	int e;
-#define FAIL(...) (e = errno, snprintf(msg, 200, __VA_ARGS__), e ? e : EIO)
 	int sk = socket((int)s->family, (int)s->type, (int)s->proto);
 	if (sk < 0)
-		return FAIL("socket");
+		return cr_ns_fail(msg, "socket");
 	fds[(*n)++] = sk;
 	/* the buffer sizes read back doubled: set half */
 	for (size_t i = 0; i < N_OPTS; i++) {
@@ -265,19 +264,18 @@ static int mk_inet(void *arg, int *fds, size_t *n, char *msg)
 		if (opts[i].name == SO_RCVBUF || opts[i].name == SO_SNDBUF)
 			v /= 2;
 		if (setsockopt(sk, opts[i].level, opts[i].name, &v, sizeof(v)) < 0)
-			return FAIL("set %s", opts[i].what);
+			return cr_ns_fail(msg, "set %s", opts[i].what);
 	}
 	if (!any_port(&s->addr) && bind(sk, (const struct sockaddr *)&s->addr, s->addrlen) < 0)
-		return FAIL("bind");
+		return cr_ns_fail(msg, "bind");
 	if (s->state == TCP_LISTEN && listen(sk, (int)s->backlog) < 0)
-		return FAIL("listen");
+		return cr_ns_fail(msg, "listen");
 	for (uint32_t i = 0; i < s->nq; i++)
 		if (resend(s, &s->q[i]) < 0)
-			return FAIL("queue datagram %u again", i);
+			return cr_ns_fail(msg, "queue datagram %u again", i);
 	if (s->peerlen && connect(sk, (const struct sockaddr *)&s->peer, s->peerlen) < 0)
-		return FAIL("connect");
+		return cr_ns_fail(msg, "connect");
 	return 0;
-#undef FAIL
 }
 
 static int open_inet(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err **err)

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,16 @@ struct ns_reply {
 	char msg[200];
 };
 
+int cr_ns_fail(char *msg, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(((struct ns_reply *)0)->msg), fmt, ap);
+	va_end(ap);
+	return e ? e : EIO;
+}
+
 static int join(pid_t pid, const char *ns, int type)
 {
 	char path[64];
@@ -40,7 +51,7 @@ static _Noreturn void child(pid_t pid, int sock,
 			    int (*fn)(void *arg, int *fds, size_t *n, char *msg), void *arg,
 			    size_t max)
 {
-	struct ns_reply r = { 0 };
+	struct ns_reply r = {0};
 	int fds[NS_MAX_FDS];
 	size_t n = 0;
 	if (join(pid, "net", CLONE_NEWNET) < 0) {
@@ -55,12 +66,12 @@ static _Noreturn void child(pid_t pid, int sock,
 	if (r.err || n > max || n > NS_MAX_FDS)
 		n = 0;
 	r.n = (uint32_t)n;
-	struct iovec iov = { &r, sizeof(r) };
+	struct iovec iov = {&r, sizeof(r)};
 	union {
 		char buf[CMSG_SPACE(NS_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (n) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
@@ -74,8 +85,8 @@ static _Noreturn void child(pid_t pid, int sock,
 	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == sizeof(r) ? 0 : 1);
 }
 
-int cr_in_task_ns(pid_t pid, int (*fn)(void *arg, int *fds, size_t *n, char *msg),
-		  void *arg, int *fds, size_t max, size_t *n, struct rt_err **err)
+int cr_in_task_ns(pid_t pid, int (*fn)(void *arg, int *fds, size_t *n, char *msg), void *arg,
+		  int *fds, size_t max, size_t *n, struct rt_err **err)
 {
 	int sv[2];
 	*n = 0;
@@ -93,13 +104,15 @@ int cr_in_task_ns(pid_t pid, int (*fn)(void *arg, int *fds, size_t *n, char *msg
 	close(sv[1]);
 	cleanup_close int sock = sv[0];
 	struct ns_reply r;
-	struct iovec iov = { &r, sizeof(r) };
+	struct iovec iov = {&r, sizeof(r)};
 	union {
 		char buf[CMSG_SPACE(NS_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	ssize_t got;
 	do
 		got = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
@@ -120,8 +133,10 @@ int cr_in_task_ns(pid_t pid, int (*fn)(void *arg, int *fds, size_t *n, char *msg
 		for (size_t i = 0; i < nfd; i++)
 			close(tmp[i]);
 		if (got != (ssize_t)sizeof(r))
-			return rt_err_set(err, got < 0 ? e : EPIPE, "the helper in pid %d's "
-					  "namespaces died", pid);
+			return rt_err_set(err, got < 0 ? e : EPIPE,
+					  "the helper in pid %d's "
+					  "namespaces died",
+					  pid);
 		r.msg[sizeof(r.msg) - 1] = '\0';
 		return rt_err_set(err, r.err ? r.err : EPROTO, "%s", r.msg);
 	}

@@ -43,15 +43,15 @@ struct tsk {
 	uint32_t mode, family;
 	struct sockaddr_storage local, peer;
 	socklen_t llen, plen;
-	uint32_t seq[2];          /* recv, send: TCP_QUEUE_SEQ */
-	uint8_t *data[2];         /* recv, send queue (MODE_BACKLOG: data[0] is what
-				   * the accepting side had received) */
+	uint32_t seq[2];  /* recv, send: TCP_QUEUE_SEQ */
+	uint8_t *data[2]; /* recv, send queue (MODE_BACKLOG: data[0] is what
+			   * the accepting side had received) */
 	size_t len[2];
 	uint32_t mss, opts, snd_wscale, rcv_wscale, tstamp;
 	struct tcp_repair_window win;
 	int32_t nodelay, keepalive, sndbuf, rcvbuf;
-	uint32_t listener_id;     /* MODE_BACKLOG */
-	uint32_t peer_in_dump;    /* MODE_REPAIR: the other end is checkpointed too */
+	uint32_t listener_id;  /* MODE_BACKLOG */
+	uint32_t peer_in_dump; /* MODE_REPAIR: the other end is checkpointed too */
 };
 
 static int iopt(int fd, int level, int name)
@@ -143,12 +143,13 @@ static bool find_tcp(struct cr_dump_ctx *c, const struct sockaddr_storage *local
 			ssize_t n = readlink(path, link, sizeof(link) - 1);
 			if (n <= 0 || (link[n] = '\0', strncmp(link, "socket:", 7) != 0))
 				continue;
-			cleanup_close int dup = (int)syscall(SYS_pidfd_getfd, pidfd,
-							     atoi(de->d_name), 0);
+			cleanup_close int dup =
+				(int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
 			struct sockaddr_storage a, b;
 			socklen_t al = sizeof(a), bl = sizeof(b);
 			if (dup < 0 || iopt(dup, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP ||
-			    getsockname(dup, (struct sockaddr *)&a, &al) < 0 || !same_addr(&a, local))
+			    getsockname(dup, (struct sockaddr *)&a, &al) < 0 ||
+			    !same_addr(&a, local))
 				continue;
 			if (listening != (iopt(dup, SOL_SOCKET, SO_ACCEPTCONN) != 0))
 				continue;
@@ -169,9 +170,10 @@ static int take_from_backlog(struct cr_fd_dump *d, pid_t hpid, int lfd, struct t
 {
 	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, hpid, 0);
 	cleanup_close int l = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, lfd, 0);
-	struct pollfd p = { .fd = l, .events = POLLIN };
+	struct pollfd p = {.fd = l, .events = POLLIN};
 	if (l < 0 || poll(&p, 1, 0) != 1)
-		return rt_err_set(err, errno, "pid %d fd %d: the listener's backlog", d->hpid, d->fd);
+		return rt_err_set(err, errno, "pid %d fd %d: the listener's backlog", d->hpid,
+				  d->fd);
 	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
 	cleanup_close int a = accept4(l, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
@@ -181,9 +183,11 @@ static int take_from_backlog(struct cr_fd_dump *d, pid_t hpid, int lfd, struct t
 	int one = 1;
 	setsockopt(a, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)); /* close silently */
 	if (!same_addr(&from, &s->local))
-		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: the listener's backlog holds "
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: the listener's backlog holds "
 				  "another connection first: several backlogged TCP connections "
-				  "are not supported", d->hpid, d->fd);
+				  "are not supported",
+				  d->hpid, d->fd);
 	uint32_t seq;
 	if (peek_queue(a, TCP_RECV_QUEUE, &seq, &s->data[0], &s->len[0]) < 0)
 		return rt_err_set(err, errno, "pid %d fd %d: the backlogged connection's data",
@@ -203,11 +207,12 @@ static int reconnect_in_task(struct cr_fd_dump *d, const struct tsk *s, struct r
 	long nfd = -1, r;
 	int one = 1;
 	if (!t || !t->scratch || cr_dump_inj(t, 0, &j, err) < 0)
-		return t && t->scratch ? -1 : rt_err_set(err, EINVAL, "pid %d: no scratch", d->hpid);
+		return t && t->scratch ? -1
+				       : rt_err_set(err, EINVAL, "pid %d: no scratch", d->hpid);
 	unsigned long sc = t->scratch;
 	/* The old socket goes silently: in repair mode a disconnect sends
 	 * nothing and frees its address. */
-	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 	if (setsockopt(d->dup, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(d->dup, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) < 0 ||
 	    connect(d->dup, &unspec, sizeof(unspec)) < 0)
@@ -216,23 +221,24 @@ static int reconnect_in_task(struct cr_fd_dump *d, const struct tsk *s, struct r
 	if (cr_mem_write(t->hpid, sc, &one, sizeof(one), err) < 0 ||
 	    cr_mem_write(t->hpid, sc + 16, &s->local, s->llen, err) < 0 ||
 	    cr_mem_write(t->hpid, sc + 256, &s->peer, s->plen, err) < 0 ||
-	    cr_inj_ok(&j, "socket", SYS_socket, s->family, SOCK_STREAM, 0, 0, 0, 0, &nfd, err) < 0 ||
-	    cr_inj_ok(&j, "SO_REUSEADDR", SYS_setsockopt, nfd, SOL_SOCKET, SO_REUSEADDR,
-		      (long)sc, 4, 0, NULL, err) < 0 ||
-	    cr_inj_ok(&j, "bind", SYS_bind, nfd, (long)(sc + 16), s->llen, 0, 0, 0, NULL,
+	    cr_inj_ok(&j, "socket", SYS_socket, s->family, SOCK_STREAM, 0, 0, 0, 0, &nfd, err) <
+		    0 ||
+	    cr_inj_ok(&j, "SO_REUSEADDR", SYS_setsockopt, nfd, SOL_SOCKET, SO_REUSEADDR, (long)sc,
+		      4, 0, NULL, err) < 0 ||
+	    cr_inj_ok(&j, "bind", SYS_bind, nfd, (long)(sc + 16), s->llen, 0, 0, 0, NULL, err) <
+		    0 ||
+	    cr_inj_ok(&j, "connect", SYS_connect, nfd, (long)(sc + 256), s->plen, 0, 0, 0, NULL,
 		      err) < 0 ||
-	    cr_inj_ok(&j, "connect", SYS_connect, nfd, (long)(sc + 256), s->plen, 0, 0, 0,
-		      NULL, err) < 0 ||
 	    cr_inj_ok(&j, "dup3", SYS_dup3, nfd, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0,
 		      0, 0, NULL, err) < 0 ||
 	    cr_inj_ok(&j, "close", SYS_close, nfd, 0, 0, 0, 0, 0, NULL, err) < 0)
-		return rt_err_wrap(err, "pid %d fd %d: rebuild the backlogged connection",
-				   d->hpid, d->fd);
+		return rt_err_wrap(err, "pid %d fd %d: rebuild the backlogged connection", d->hpid,
+				   d->fd);
 	for (size_t off = 0; off < s->len[0];) {
 		size_t n = s->len[0] - off < CR_PAGE ? s->len[0] - off : CR_PAGE;
 		if (cr_mem_write(t->hpid, sc + CR_PAGE, s->data[0] + off, n, err) < 0 ||
-		    cr_inj_ok(&j, "write", SYS_write, d->fd, (long)(sc + CR_PAGE), (long)n, 0, 0,
-			      0, &r, err) < 0)
+		    cr_inj_ok(&j, "write", SYS_write, d->fd, (long)(sc + CR_PAGE), (long)n, 0, 0, 0,
+			      &r, err) < 0)
 			return rt_err_wrap(err, "pid %d fd %d: refill the backlogged connection",
 					   d->hpid, d->fd);
 		off += (size_t)r;
@@ -243,8 +249,8 @@ static int reconnect_in_task(struct cr_fd_dump *d, const struct tsk *s, struct r
 	if (s->keepalive)
 		cr_inj_ok(&j, "SO_KEEPALIVE", SYS_setsockopt, d->fd, SOL_SOCKET, SO_KEEPALIVE,
 			  (long)sc, 4, 0, NULL, err);
-	return cr_inj_ok(&j, "fcntl", SYS_fcntl, d->fd, F_SETFL,
-			 d->flags & (O_NONBLOCK | O_ASYNC), 0, 0, 0, NULL, err);
+	return cr_inj_ok(&j, "fcntl", SYS_fcntl, d->fd, F_SETFL, d->flags & (O_NONBLOCK | O_ASYNC),
+			 0, 0, 0, NULL, err);
 }
 
 static void put_tsk(struct cr_rec *r, const struct tsk *s)
@@ -273,7 +279,7 @@ static void put_tsk(struct cr_rec *r, const struct tsk *s)
 
 static int dump_tcp(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)
 {
-	struct tsk s = { .mode = MODE_REPAIR };
+	struct tsk s = {.mode = MODE_REPAIR};
 	pid_t ph;
 	int pfd, ret = 0;
 	s.family = (uint32_t)iopt(d->dup, SOL_SOCKET, SO_DOMAIN);
@@ -290,16 +296,17 @@ static int dump_tcp(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)
 	if (!s.peer_in_dump && find_tcp(d->c, &s.peer, NULL, true, &ph, &pfd)) {
 		s.mode = MODE_BACKLOG;
 		if (cr_fd_file_id(d->c, ph, pfd, &s.listener_id, err) < 0 ||
-		    take_from_backlog(d, ph, pfd, &s, err) < 0 ||
-		    reconnect_in_task(d, &s, err) < 0)
+		    take_from_backlog(d, ph, pfd, &s, err) < 0 || reconnect_in_task(d, &s, err) < 0)
 			ret = -1;
 	} else {
 		int on = 1, off = 0;
 		if (setsockopt(d->dup, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) < 0)
 			return rt_err_set(err, errno, "pid %d fd %d: TCP_REPAIR", d->hpid, d->fd);
 		if (read_repair(d->dup, &s) < 0)
-			ret = rt_err_set(err, errno, "pid %d fd %d: read the TCP connection in "
-					 "repair mode", d->hpid, d->fd);
+			ret = rt_err_set(err, errno,
+					 "pid %d fd %d: read the TCP connection in "
+					 "repair mode",
+					 d->hpid, d->fd);
 		setsockopt(d->dup, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
 	}
 	if (ret == 0)
@@ -322,8 +329,8 @@ static void free_tcp(struct cr_rfile *f)
 	f->priv = NULL;
 }
 
-static int get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a,
-		    socklen_t *len, struct rt_err **err)
+static int get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a, socklen_t *len,
+		    struct rt_err **err)
 {
 	const void *p;
 	size_t n;
@@ -335,8 +342,7 @@ static int get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *
 	return 0;
 }
 
-static int get_data(struct cr_rd *r, const char *what, uint8_t **to, size_t *n,
-		    struct rt_err **err)
+static int get_data(struct cr_rd *r, const char *what, uint8_t **to, size_t *n, struct rt_err **err)
 {
 	const void *p;
 	if (cr_get_bytes(r, what, &p, n, TQ_MAX, err) < 0)
@@ -402,55 +408,54 @@ static int fill(int fd, int q, const uint8_t *p, size_t n)
 static int mk_repair(void *arg, int *fds, size_t *n, char *msg)
 {
 	const struct tsk *s = arg;
-	int e, one = 1;
-#define FAIL(...) (e = errno, snprintf(msg, 200, __VA_ARGS__), e ? e : EIO)
+	int one = 1;
 	int sk = socket((int)s->family, SOCK_STREAM, IPPROTO_TCP);
 	if (sk < 0)
-		return FAIL("socket");
+		return cr_ns_fail(msg, "socket");
 	fds[(*n)++] = sk;
 	int sb = s->sndbuf > (int)s->len[1] * 2 ? s->sndbuf : (int)s->len[1] * 2 + 65536;
 	int rb = s->rcvbuf > (int)s->len[0] * 2 ? s->rcvbuf : (int)s->len[0] * 2 + 65536;
 	if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) < 0)
-		return FAIL("TCP_REPAIR");
+		return cr_ns_fail(msg, "TCP_REPAIR");
 	/* no SO_REUSEADDR: it would undo repair mode's forced reuse, which
 	 * lets an accepted socket share its listener's port */
 	if (setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &sb, sizeof(sb)) < 0 ||
 	    setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb)) < 0)
-		return FAIL("socket buffers");
+		return cr_ns_fail(msg, "socket buffers");
 	if (bind(sk, (const struct sockaddr *)&s->local, s->llen) < 0)
-		return FAIL("bind");
+		return cr_ns_fail(msg, "bind");
 	for (int q = 0; q < 2; q++) {
 		int qq = q ? TCP_SEND_QUEUE : TCP_RECV_QUEUE;
 		uint32_t seq = s->seq[q] - (uint32_t)s->len[q];
 		if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &qq, sizeof(qq)) < 0 ||
 		    setsockopt(sk, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, sizeof(seq)) < 0)
-			return FAIL("TCP_QUEUE_SEQ");
+			return cr_ns_fail(msg, "TCP_QUEUE_SEQ");
 	}
 	if (connect(sk, (const struct sockaddr *)&s->peer, s->plen) < 0)
-		return FAIL("connect in repair mode");
+		return cr_ns_fail(msg, "connect in repair mode");
 	struct tcp_repair_opt o[4];
 	socklen_t no = 0;
-	o[no++] = (struct tcp_repair_opt){ TCPOPT_MAXSEG, s->mss };
+	o[no++] = (struct tcp_repair_opt){TCPOPT_MAXSEG, s->mss};
 	if (s->opts & TCPI_OPT_WSCALE)
-		o[no++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
-						   s->snd_wscale | (s->rcv_wscale << 16) };
+		o[no++] = (struct tcp_repair_opt){TCPOPT_WINDOW,
+						  s->snd_wscale | (s->rcv_wscale << 16)};
 	if (s->opts & TCPI_OPT_SACK)
-		o[no++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERMITTED, 0 };
+		o[no++] = (struct tcp_repair_opt){TCPOPT_SACK_PERMITTED, 0};
 	if (s->opts & TCPI_OPT_TIMESTAMPS)
-		o[no++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
+		o[no++] = (struct tcp_repair_opt){TCPOPT_TIMESTAMP, 0};
 	if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_OPTIONS, o, no * sizeof(o[0])) < 0)
-		return FAIL("TCP_REPAIR_OPTIONS");
+		return cr_ns_fail(msg, "TCP_REPAIR_OPTIONS");
 	if ((s->opts & TCPI_OPT_TIMESTAMPS) &&
 	    setsockopt(sk, IPPROTO_TCP, TCP_TIMESTAMP, &s->tstamp, sizeof(s->tstamp)) < 0)
-		return FAIL("TCP_TIMESTAMP");
+		return cr_ns_fail(msg, "TCP_TIMESTAMP");
 	if (fill(sk, TCP_RECV_QUEUE, s->data[0], s->len[0]) < 0 ||
 	    fill(sk, TCP_SEND_QUEUE, s->data[1], s->len[1]) < 0)
-		return FAIL("refill the queues");
+		return cr_ns_fail(msg, "refill the queues");
 	if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &s->win, sizeof(s->win)) < 0)
-		return FAIL("TCP_REPAIR_WINDOW");
+		return cr_ns_fail(msg, "TCP_REPAIR_WINDOW");
 	if ((s->nodelay && setsockopt(sk, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) ||
 	    (s->keepalive && setsockopt(sk, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0))
-		return FAIL("socket options");
+		return cr_ns_fail(msg, "socket options");
 	return 0;
 }
 
@@ -458,23 +463,22 @@ static int mk_repair(void *arg, int *fds, size_t *n, char *msg)
 static int mk_backlog(void *arg, int *fds, size_t *n, char *msg)
 {
 	const struct tsk *s = arg;
-	int e, one = 1;
+	int one = 1;
 	int sk = socket((int)s->family, SOCK_STREAM, IPPROTO_TCP);
 	if (sk < 0)
-		return FAIL("socket");
+		return cr_ns_fail(msg, "socket");
 	fds[(*n)++] = sk;
 	setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(sk, (const struct sockaddr *)&s->local, s->llen) < 0)
-		return FAIL("bind");
+		return cr_ns_fail(msg, "bind");
 	if (connect(sk, (const struct sockaddr *)&s->peer, s->plen) < 0)
-		return FAIL("connect to the listener");
+		return cr_ns_fail(msg, "connect to the listener");
 	if (s->len[0] && cr_write_all(sk, s->data[0], s->len[0]) < 0)
-		return FAIL("send the queued data again");
+		return cr_ns_fail(msg, "send the queued data again");
 	if ((s->nodelay && setsockopt(sk, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) ||
 	    (s->keepalive && setsockopt(sk, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0))
-		return FAIL("socket options");
+		return cr_ns_fail(msg, "socket options");
 	return 0;
-#undef FAIL
 }
 
 static int leave_repair(int fd)
@@ -490,8 +494,8 @@ static int open_tcp(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err 
 	size_t n;
 	if (s->mode == MODE_BACKLOG && !cr_rfile_get(c, s->listener_id, err))
 		return -1;
-	if (cr_in_task_ns(c->o->agent_pid, s->mode == MODE_BACKLOG ? mk_backlog : mk_repair, s,
-			  fds, 1, &n, err) < 0)
+	if (cr_in_task_ns(c->o->agent_pid, s->mode == MODE_BACKLOG ? mk_backlog : mk_repair, s, fds,
+			  1, &n, err) < 0)
 		return -1;
 	f->fd = fds[0];
 	if (s->mode == MODE_REPAIR) {
@@ -526,8 +530,8 @@ static void describe_addr(struct cr_desc *d, const char *key, const struct socka
 static void describe_tcp(const struct cr_rfile *f, struct cr_desc *d)
 {
 	const struct tsk *s = f->priv;
-	cr_desc_str(d, "state", s->mode == MODE_BACKLOG ? "in a listener's backlog"
-							 : "established");
+	cr_desc_str(d, "state",
+		    s->mode == MODE_BACKLOG ? "in a listener's backlog" : "established");
 	describe_addr(d, "local", &s->local);
 	describe_addr(d, "peer", &s->peer);
 	cr_desc_uint(d, "recv_queue", s->len[0]);

@@ -36,7 +36,7 @@
 #include "coordinator/sockets.h"
 #include "util.h"
 
-#define UQ_MAX (16u << 20) /* queued bytes we keep per socket */
+#define UQ_MAX	(16u << 20) /* queued bytes we keep per socket */
 #define UQ_MSGS 65536
 
 struct udiag {
@@ -52,24 +52,29 @@ struct udiag {
 struct usk {
 	struct cr_sk_head head;
 	struct udiag dg;
-	uint32_t how;      /* enum how */
+	uint32_t how;	   /* enum how */
 	uint32_t other_id; /* HOW_NAMED_PEER: the peer's file; HOW_BACKLOG: the listener's */
 	uint32_t nq;
-	struct { uint8_t *p; size_t len; } *q; /* our receive queue, oldest first */
-	int pair_fd;       /* HOW_PAIR owner: the other end, until it takes it */
+	struct {
+		uint8_t *p;
+		size_t len;
+	} * q;	     /* our receive queue, oldest first */
+	int pair_fd; /* HOW_PAIR owner: the other end, until it takes it */
 };
 
 enum how {
-	HOW_PLAIN = 1,  /* unconnected; bound if named; listening if a listener */
-	HOW_PAIR,       /* connected both ways to a socket in the checkpoint */
+	HOW_PLAIN = 1,	/* unconnected; bound if named; listening if a listener */
+	HOW_PAIR,	/* connected both ways to a socket in the checkpoint */
 	HOW_NAMED_PEER, /* connected to a named socket of the checkpoint (dgram) */
-	HOW_BACKLOG,    /* connected to a connection in a listener's backlog */
+	HOW_BACKLOG,	/* connected to a connection in a listener's backlog */
 };
 
 static const char *type_name(uint32_t t)
 {
-	return t == SOCK_STREAM ? "stream" : t == SOCK_DGRAM ? "dgram" :
-	       t == SOCK_SEQPACKET ? "seqpacket" : "?";
+	return t == SOCK_STREAM	     ? "stream"
+	       : t == SOCK_DGRAM     ? "dgram"
+	       : t == SOCK_SEQPACKET ? "seqpacket"
+				     : "?";
 }
 
 /* ---- unix_diag ---- */
@@ -135,12 +140,15 @@ static int diag_ino(int nl, uint32_t ino, struct udiag *u, struct rt_err **err)
 		struct nlmsghdr h;
 		struct unix_diag_req r;
 	} req = {
-		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		       .nlmsg_flags = NLM_F_REQUEST },
-		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = ino,
-		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS |
-				     UDIAG_SHOW_RQLEN,
-		       .udiag_cookie = { ~0u, ~0u } },
+		.h = {.nlmsg_len = sizeof(req),
+		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		      .nlmsg_flags = NLM_F_REQUEST},
+		.r = {.sdiag_family = AF_UNIX,
+		      .udiag_states = ~0u,
+		      .udiag_ino = ino,
+		      .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS |
+				    UDIAG_SHOW_RQLEN,
+		      .udiag_cookie = {~0u, ~0u}},
 	};
 	if (send(nl, &req, sizeof(req), 0) != sizeof(req))
 		return rt_err_set(err, errno, "sock_diag request");
@@ -178,7 +186,8 @@ static bool find_sock(struct cr_dump_ctx *c, uint32_t ino, pid_t *hpid, int *fd)
 		cleanup_closedir DIR *d = opendir(path);
 		struct dirent *de;
 		while (d && (de = readdir(d)) != NULL) {
-			snprintf(path, sizeof(path), "/proc/%d/fd/%.12s", c->tasks[i].hpid, de->d_name);
+			snprintf(path, sizeof(path), "/proc/%d/fd/%.12s", c->tasks[i].hpid,
+				 de->d_name);
 			ssize_t n = readlink(path, link, sizeof(link) - 1);
 			if (n > 0 && (link[n] = '\0', strcmp(link, want) == 0)) {
 				*hpid = c->tasks[i].hpid;
@@ -191,8 +200,7 @@ static bool find_sock(struct cr_dump_ctx *c, uint32_t ino, pid_t *hpid, int *fd)
 }
 
 /* The checkpoint's listener whose backlog holds socket ino. */
-static bool find_listener(struct cr_dump_ctx *c, int nl, uint32_t ino, pid_t *hpid,
-			  int *fd)
+static bool find_listener(struct cr_dump_ctx *c, int nl, uint32_t ino, pid_t *hpid, int *fd)
 {
 	char path[64], link[64];
 	for (size_t i = 0; i < c->n; i++) {
@@ -202,7 +210,8 @@ static bool find_listener(struct cr_dump_ctx *c, int nl, uint32_t ino, pid_t *hp
 		cleanup_closedir DIR *d = opendir(path);
 		struct dirent *de;
 		while (d && (de = readdir(d)) != NULL) {
-			snprintf(path, sizeof(path), "/proc/%d/fd/%.12s", c->tasks[i].hpid, de->d_name);
+			snprintf(path, sizeof(path), "/proc/%d/fd/%.12s", c->tasks[i].hpid,
+				 de->d_name);
 			ssize_t n = readlink(path, link, sizeof(link) - 1);
 			unsigned sino;
 			if (n <= 0 || (link[n] = '\0', sscanf(link, "socket:[%u]", &sino) != 1))
@@ -242,7 +251,8 @@ static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec 
 	size_t total = 0;
 	int ret = 0;
 	for (;;) {
-		ssize_t got = recv(d->dup, buf, UQ_MAX - total, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t got =
+			recv(d->dup, buf, UQ_MAX - total, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0 && errno == EAGAIN)
@@ -250,8 +260,10 @@ static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec 
 		if (got < 0 || (got == 0 && u->type == SOCK_STREAM))
 			break; /* EOF of a shut-down stream, or an error: nothing more */
 		if ((size_t)got > UQ_MAX - total || ++n > UQ_MSGS) {
-			ret = rt_err_set(err, EFBIG, "pid %d fd %d: more than %u MiB queued in "
-					 "a unix socket", d->hpid, d->fd, UQ_MAX >> 20);
+			ret = rt_err_set(err, EFBIG,
+					 "pid %d fd %d: more than %u MiB queued in "
+					 "a unix socket",
+					 d->hpid, d->fd, UQ_MAX >> 20);
 			break;
 		}
 		/* an empty datagram, or the end of a shut-down socket: the
@@ -300,9 +312,11 @@ static int classify(struct cr_fd_dump *d, int nl, const struct udiag *u, uint32_
 			return 0;
 		}
 		if (pu.namelen == 0)
-			return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: unix socket connected "
+			return rt_err_set(err, EOPNOTSUPP,
+					  "pid %d fd %d: unix socket connected "
 					  "to an unnamed socket that is not connected back: not "
-					  "supported", d->hpid, d->fd);
+					  "supported",
+					  d->hpid, d->fd);
 		*how = HOW_NAMED_PEER;
 		return cr_fd_file_id(d->c, ph, pfd, other, err);
 	}
@@ -310,9 +324,11 @@ static int classify(struct cr_fd_dump *d, int nl, const struct udiag *u, uint32_
 		*how = HOW_BACKLOG;
 		return cr_fd_file_id(d->c, *lh, *lfd, other, err);
 	}
-	return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: unix %s socket connected to a "
+	return rt_err_set(err, EOPNOTSUPP,
+			  "pid %d fd %d: unix %s socket connected to a "
 			  "socket outside the checkpoint (inode %u): external unix sockets "
-			  "are not supported", d->hpid, d->fd, type_name(u->type), u->peer);
+			  "are not supported",
+			  d->hpid, d->fd, type_name(u->type), u->peer);
 }
 
 /* A connection waiting in a listener's backlog keeps what its client sent
@@ -323,8 +339,32 @@ static int classify(struct cr_fd_dump *d, int nl, const struct udiag *u, uint32_
  * whatever comes next. Restore does the same from the record. */
 static socklen_t sun_of(const struct udiag *u, struct sockaddr_un *sa);
 
+/* Write one message (a stream: any bytes) through fd nfd of the task. */
+static int inj_send(struct cr_dtask *t, struct cr_inj *j, uint32_t type, long nfd, const uint8_t *p,
+		    size_t len, struct rt_err **err)
+{
+	unsigned long buf = t->scratch + CR_PAGE;
+	if (type != SOCK_STREAM && len > CR_PAGE)
+		return rt_err_set(err, EOPNOTSUPP,
+				  "a %zu-byte message: more than we can send "
+				  "again in one piece",
+				  len);
+	size_t off = 0;
+	do { /* once for an empty message */
+		size_t n = len - off < CR_PAGE ? len - off : CR_PAGE;
+		long w;
+		if (cr_mem_write(t->hpid, buf, p + off, n, err) < 0 ||
+		    cr_inj_ok(j, "write", SYS_write, nfd, (long)buf, (long)n, 0, 0, 0, &w, err) < 0)
+			return -1;
+		if (w <= 0 && n > 0)
+			return rt_err_set(err, EIO, "a write sent nothing");
+		off += (size_t)w;
+	} while (off < len);
+	return 0;
+}
+
 static int reconnect_in_task(struct cr_fd_dump *d, uint32_t type, const struct udiag *listener,
-			     const uint8_t *data, size_t len, struct rt_err **err)
+			     const uint8_t *msgs, size_t mlen, struct rt_err **err)
 {
 	struct cr_dtask *t = NULL;
 	for (size_t i = 0; i < d->c->n; i++)
@@ -333,36 +373,35 @@ static int reconnect_in_task(struct cr_fd_dump *d, uint32_t type, const struct u
 	struct cr_inj j;
 	struct sockaddr_un sa;
 	socklen_t sl = sun_of(listener, &sa);
-	long nfd = -1, w;
+	long nfd = -1;
 	if (!t || !t->scratch)
 		return rt_err_set(err, EINVAL, "pid %d: no scratch page", d->hpid);
 	unsigned long sc = t->scratch;
 	if (cr_dump_inj(t, 0, &j, err) < 0 || cr_mem_write(t->hpid, sc, &sa, sl, err) < 0 ||
-	    cr_inj_ok(&j, "socket", SYS_socket, AF_UNIX, (long)type, 0, 0, 0, 0, &nfd,
-		      err) < 0 ||
+	    cr_inj_ok(&j, "socket", SYS_socket, AF_UNIX, (long)type, 0, 0, 0, 0, &nfd, err) < 0 ||
 	    cr_inj_ok(&j, "connect", SYS_connect, nfd, (long)sc, sl, 0, 0, 0, NULL, err) < 0)
-		return rt_err_wrap(err, "pid %d fd %d: rebuild the backlogged connection",
-				   d->hpid, d->fd);
-	for (size_t off = 0; off < len; off += (size_t)w) {
-		size_t n = len - off < CR_PAGE ? len - off : CR_PAGE;
-		if (cr_mem_write(t->hpid, sc + CR_PAGE, data + off, n, err) < 0 ||
-		    cr_inj_ok(&j, "write", SYS_write, nfd, (long)(sc + CR_PAGE), (long)n, 0, 0, 0,
-			      &w, err) < 0)
+		return rt_err_wrap(err, "pid %d fd %d: rebuild the backlogged connection", d->hpid,
+				   d->fd);
+	while (mlen >= 4) {
+		uint32_t l;
+		memcpy(&l, msgs, 4);
+		if (inj_send(t, &j, type, nfd, msgs + 4, l, err) < 0)
 			return rt_err_wrap(err, "pid %d fd %d: refill the backlogged connection",
 					   d->hpid, d->fd);
+		msgs += 4 + l, mlen -= 4 + l;
 	}
 	if (cr_inj_ok(&j, "dup3", SYS_dup3, nfd, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0,
 		      0, 0, NULL, err) < 0 ||
 	    cr_inj_ok(&j, "close", SYS_close, nfd, 0, 0, 0, 0, 0, NULL, err) < 0 ||
-	    cr_inj_ok(&j, "fcntl", SYS_fcntl, d->fd, F_SETFL, d->flags & (O_NONBLOCK | O_ASYNC),
-		      0, 0, 0, NULL, err) < 0)
-		return rt_err_wrap(err, "pid %d fd %d: rebuild the backlogged connection",
-				   d->hpid, d->fd);
+	    cr_inj_ok(&j, "fcntl", SYS_fcntl, d->fd, F_SETFL, d->flags & (O_NONBLOCK | O_ASYNC), 0,
+		      0, 0, NULL, err) < 0)
+		return rt_err_wrap(err, "pid %d fd %d: rebuild the backlogged connection", d->hpid,
+				   d->fd);
 	return 0;
 }
 
-static int take_backlogged(struct cr_fd_dump *d, int nl, const struct udiag *u, pid_t lh,
-			   int lfd, struct cr_rec *r, struct rt_err **err)
+static int take_backlogged(struct cr_fd_dump *d, int nl, const struct udiag *u, pid_t lh, int lfd,
+			   struct cr_rec *r, struct rt_err **err)
 {
 	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, lh, 0);
 	cleanup_close int l = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, lfd, 0);
@@ -376,10 +415,12 @@ static int take_backlogged(struct cr_fd_dump *d, int nl, const struct udiag *u, 
 	free(lu.icons);
 	lu.icons = NULL;
 	if (!first)
-		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: another connection waits "
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: another connection waits "
 				  "before this one in the unix listener's backlog: not "
-				  "supported", d->hpid, d->fd);
-	struct pollfd p = { .fd = l, .events = POLLIN };
+				  "supported",
+				  d->hpid, d->fd);
+	struct pollfd p = {.fd = l, .events = POLLIN};
 	if (poll(&p, 1, 0) != 1)
 		return rt_err_set(err, EAGAIN, "pid %d fd %d: the listener's backlog is empty",
 				  d->hpid, d->fd);
@@ -387,19 +428,23 @@ static int take_backlogged(struct cr_fd_dump *d, int nl, const struct udiag *u, 
 	if (a < 0 || fstat(a, &st) < 0 || diag_ino(nl, (uint32_t)st.st_ino, &eu, err) < 0)
 		return a < 0 ? rt_err_set(err, errno, "pid %d fd %d: accept", d->hpid, d->fd) : -1;
 	free(eu.icons);
-	cleanup_free uint8_t *data = xmalloc(UQ_MAX);
-	size_t len = 0;
-	for (ssize_t n; len < UQ_MAX && (n = recv(a, data + len, UQ_MAX - len, 0)) > 0;)
-		len += (size_t)n;
-	if (reconnect_in_task(d, u->type, &lu, data, len, err) < 0)
-		return -1;
-	cr_put_u32(r, 1);
+	/* one recv, one message: seqpacket boundaries stay */
+	cleanup_free uint8_t *buf = xmalloc(UQ_MAX);
 	struct cr_rec q;
 	cr_rec_init(&q, 0);
-	cr_put_bytes(&q, data, len);
-	cr_put_bytes(r, q.buf, q.len);
+	uint32_t n = 0;
+	size_t total = 0;
+	for (ssize_t got; total < UQ_MAX && (got = recv(a, buf, UQ_MAX - total, 0)) > 0; n++) {
+		cr_put_bytes(&q, buf, (size_t)got);
+		total += (size_t)got;
+	}
+	int ret = reconnect_in_task(d, u->type, &lu, q.buf, q.len, err);
+	if (ret == 0) {
+		cr_put_u32(r, n);
+		cr_put_bytes(r, q.buf, q.len);
+	}
 	cr_rec_free(&q);
-	return 0;
+	return ret;
 }
 
 static int dump_unix(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)
@@ -422,10 +467,11 @@ static int dump_unix(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err
 			pid_t ph;
 			int pfd;
 			if (!find_sock(d->c, u.icons[k], &ph, &pfd))
-				return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: a connection "
+				return rt_err_set(err, EOPNOTSUPP,
+						  "pid %d fd %d: a connection "
 						  "in the backlog of this unix listener comes from "
-						  "outside the checkpoint (socket %u)", d->hpid,
-						  d->fd, u.icons[k]);
+						  "outside the checkpoint (socket %u)",
+						  d->hpid, d->fd, u.icons[k]);
 		}
 	cr_put_u32(r, u.type);
 	cr_put_u32(r, u.state);
@@ -467,7 +513,8 @@ static int load_queue(struct cr_rd *r, struct usk *s, struct rt_err **err)
 	uint32_t n;
 	const void *p;
 	size_t len;
-	if (cr_get_u32(r, "queued", &n, err) < 0 || cr_get_bytes(r, "queue", &p, &len, UQ_MAX + 4 * UQ_MSGS, err) < 0)
+	if (cr_get_u32(r, "queued", &n, err) < 0 ||
+	    cr_get_bytes(r, "queue", &p, &len, UQ_MAX + 4 * UQ_MSGS, err) < 0)
 		return -1;
 	if (n > UQ_MSGS)
 		return rt_err_set(err, 0, "unix socket: %u queued messages", n);
@@ -506,8 +553,7 @@ static int load_unix(struct cr_rd *r, struct cr_rfile *f, struct rt_err **err)
 	    cr_get_u32(r, "other", &s->other_id, err) < 0 || load_queue(r, s, err) < 0)
 		return -1;
 	if (nl > sizeof(s->dg.name) || s->how < HOW_PLAIN || s->how > HOW_BACKLOG ||
-	    (s->dg.type != SOCK_STREAM && s->dg.type != SOCK_DGRAM &&
-	     s->dg.type != SOCK_SEQPACKET))
+	    (s->dg.type != SOCK_STREAM && s->dg.type != SOCK_DGRAM && s->dg.type != SOCK_SEQPACKET))
 		return rt_err_set(err, 0, "unix socket: bad record");
 	memcpy(s->dg.name, name, nl);
 	s->dg.namelen = (uint32_t)nl;
@@ -555,18 +601,17 @@ static int mk_sock(void *arg, int *fds, size_t *n, char *msg)
 	const struct usk *s = m->s;
 	struct sockaddr_un sa;
 	int e;
-#define FAIL(...) (e = errno, snprintf(msg, 200, __VA_ARGS__), e ? e : EIO)
 	if (s->how == HOW_PAIR) {
 		if (socketpair(AF_UNIX, (int)s->dg.type, 0, fds) < 0)
-			return FAIL("socketpair");
+			return cr_ns_fail(msg, "socketpair");
 		*n = 2;
 		if (send_all_msgs(fds[1], s, NULL, 0) < 0)
-			return FAIL("refill the socket's queue");
+			return cr_ns_fail(msg, "refill the socket's queue");
 		return 0;
 	}
 	int sk = socket(AF_UNIX, (int)s->dg.type, 0);
 	if (sk < 0)
-		return FAIL("socket");
+		return cr_ns_fail(msg, "socket");
 	fds[(*n)++] = sk;
 	bool named = s->dg.namelen > 0 && s->how == HOW_PLAIN;
 	if (named) {
@@ -575,28 +620,29 @@ static int mk_sock(void *arg, int *fds, size_t *n, char *msg)
 		if (sa.sun_path[0] && lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
 			unlink(sa.sun_path);
 		if (bind(sk, (struct sockaddr *)&sa, l) < 0)
-			return FAIL("bind to '%s'", sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1);
+			return cr_ns_fail(msg, "bind to '%s'",
+					  sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1);
 		if (s->dg.state == TCP_LISTEN && listen(sk, (int)s->dg.wq) < 0)
-			return FAIL("listen");
+			return cr_ns_fail(msg, "listen");
 		if (s->nq) {
 			int tmp = socket(AF_UNIX, (int)s->dg.type, 0);
 			e = tmp < 0 ? -1 : send_all_msgs(tmp, s, &sa, l);
 			if (tmp >= 0)
 				close(tmp);
 			if (e < 0)
-				return FAIL("refill the socket's queue");
+				return cr_ns_fail(msg, "refill the socket's queue");
 		}
 	}
 	if (m->connect_to) {
 		socklen_t l = sun_of(m->connect_to, &sa);
 		if (connect(sk, (struct sockaddr *)&sa, l) < 0)
-			return FAIL("connect to '%s'", sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1);
+			return cr_ns_fail(msg, "connect to '%s'",
+					  sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1);
 		/* a backlogged connection's record holds what its client had sent */
 		if (s->how == HOW_BACKLOG && send_all_msgs(sk, s, NULL, 0) < 0)
-			return FAIL("send the backlogged connection's data again");
+			return cr_ns_fail(msg, "send the backlogged connection's data again");
 	}
 	return 0;
-#undef FAIL
 }
 
 static void set_flags(int fd, uint32_t flags)
@@ -616,7 +662,7 @@ static int open_pair(struct cr_restore_ctx *c, struct cr_rfile *f, struct usk *s
 	if (o == f) {
 		int fds[2];
 		size_t n;
-		struct mk m = { .s = s };
+		struct mk m = {.s = s};
 		if (cr_in_task_ns(c->o->agent_pid, mk_sock, &m, fds, 2, &n, err) < 0)
 			return -1;
 		f->fd = fds[0];
@@ -645,14 +691,16 @@ static int open_unix(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err
 		set_flags(f->fd, f->flags);
 		return 0;
 	}
-	struct mk m = { .s = s };
+	struct mk m = {.s = s};
 	if (s->how != HOW_PLAIN) {
 		struct cr_rfile *o = cr_rfile_get(c, s->other_id, err);
 		if (!o)
 			return -1;
 		if (o->kind != CR_FK_SOCKET || ((struct cr_sk_head *)o->priv)->fam != &cr_sk_unix)
-			return rt_err_set(err, EINVAL, "unix socket %u: file %u is no unix "
-					  "socket", s->dg.ino, s->other_id);
+			return rt_err_set(err, EINVAL,
+					  "unix socket %u: file %u is no unix "
+					  "socket",
+					  s->dg.ino, s->other_id);
 		m.connect_to = &((struct usk *)o->priv)->dg;
 	}
 	int fds[1];
@@ -662,8 +710,10 @@ static int open_unix(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err
 	f->fd = fds[0];
 	if (s->how == HOW_NAMED_PEER && s->nq) {
 		/* Our queue came from the peer; nothing but a pair can refill it. */
-		return rt_err_set(err, EOPNOTSUPP, "unix socket %u: %u queued messages from "
-				  "a socket that is not its pair", s->dg.ino, s->nq);
+		return rt_err_set(err, EOPNOTSUPP,
+				  "unix socket %u: %u queued messages from "
+				  "a socket that is not its pair",
+				  s->dg.ino, s->nq);
 	}
 	if (shut(f->fd, s) < 0)
 		return rt_err_set(err, errno, "shutdown of unix socket %u", s->dg.ino);
@@ -673,10 +723,10 @@ static int open_unix(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err
 
 static void describe_unix(const struct cr_rfile *f, struct cr_desc *d)
 {
-	static const char *const hows[] = { [HOW_PLAIN] = "unconnected",
-					    [HOW_PAIR] = "pair",
-					    [HOW_NAMED_PEER] = "connected to a named socket",
-					    [HOW_BACKLOG] = "in a listener's backlog" };
+	static const char *const hows[] = {[HOW_PLAIN] = "unconnected",
+					   [HOW_PAIR] = "pair",
+					   [HOW_NAMED_PEER] = "connected to a named socket",
+					   [HOW_BACKLOG] = "in a listener's backlog"};
 	const struct usk *s = f->priv;
 	size_t bytes = 0;
 	cr_desc_str(d, "type", type_name(s->dg.type));
@@ -696,8 +746,10 @@ static void describe_unix(const struct cr_rfile *f, struct cr_desc *d)
 	cr_desc_uint(d, "queued_messages", s->nq);
 	cr_desc_uint(d, "queued_bytes", bytes);
 	if (s->dg.shutdown)
-		cr_desc_str(d, "shutdown", (s->dg.shutdown & 3) == 3 ? "both" :
-					   s->dg.shutdown & 2 ? "write" : "read");
+		cr_desc_str(d, "shutdown",
+			    (s->dg.shutdown & 3) == 3 ? "both"
+			    : s->dg.shutdown & 2      ? "write"
+						      : "read");
 }
 
 const struct cr_fd_kind cr_sk_unix = {

@@ -12,7 +12,7 @@
 #include "coordinator/sockets.h"
 #include "util.h"
 
-static const struct cr_fd_kind *const families[] = { &cr_sk_unix, &cr_sk_inet, &cr_sk_tcp };
+static const struct cr_fd_kind *const families[] = {&cr_sk_unix, &cr_sk_inet, &cr_sk_tcp};
 
 static bool match_socket(const char *link, const struct stat *sb)
 {
@@ -28,9 +28,9 @@ static int opt(int fd, int level, int name)
 
 static const char *tcp_state(int s)
 {
-	static const char *const n[] = { "?", "ESTABLISHED", "SYN_SENT", "SYN_RECV",
-		"FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN", "CLOSING" };
+	static const char *const n[] = {"?",	      "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+					"FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+					"CLOSE_WAIT", "LAST_ACK",    "LISTEN",	  "CLOSING"};
 	return s >= 0 && s < (int)ARRAY_SIZE(n) ? n[s] : "?";
 }
 
@@ -57,17 +57,22 @@ static int pick(struct cr_fd_dump *d, const struct cr_fd_kind **fam, struct rt_e
 		}
 		if (ti.tcpi_state == TCP_ESTABLISHED) {
 			if (!d->c->o->tcp_established)
-				return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: established TCP "
+				return rt_err_set(err, EOPNOTSUPP,
+						  "pid %d fd %d: established TCP "
 						  "connection: checkpoint with --tcp-established",
 						  d->hpid, d->fd);
 			*fam = &cr_sk_tcp;
 			return 0;
 		}
-		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: TCP socket in state %s is "
-				  "not supported", d->hpid, d->fd, tcp_state(ti.tcpi_state));
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: TCP socket in state %s is "
+				  "not supported",
+				  d->hpid, d->fd, tcp_state(ti.tcpi_state));
 	}
-	return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: socket of family %d, type %d, "
-			  "protocol %d is not supported", d->hpid, d->fd, dom, type, proto);
+	return rt_err_set(err, EOPNOTSUPP,
+			  "pid %d fd %d: socket of family %d, type %d, "
+			  "protocol %d is not supported",
+			  d->hpid, d->fd, dom, type, proto);
 }
 
 static int dump_socket(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)

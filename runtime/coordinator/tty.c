@@ -27,9 +27,9 @@
 #include "coordinator/fdkind.h"
 #include "util.h"
 
-#define TTY_QMAX 65536
-#define PTMX_MAJOR 5
-#define PTMX_MINOR 2
+#define TTY_QMAX      65536
+#define PTMX_MAJOR    5
+#define PTMX_MINOR    2
 #define PTS_MAJOR_MIN 136
 #define PTS_MAJOR_MAX 143
 
@@ -79,7 +79,7 @@ static int drain_and_refill(int fd, int back, uint8_t **out, size_t *n)
 	}
 	*out = xmalloc((size_t)avail);
 	while (*n < (size_t)avail) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 100) != 1)
 			break;
 		ssize_t r = read(fd, *out + *n, (size_t)avail - *n);
@@ -172,13 +172,14 @@ static int dump_pty(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)
 	int mfd;
 	uint32_t mid;
 	if (!find_master(d->c, index, &mh, &mfd))
-		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: pty slave %s whose master is "
-				  "outside the checkpoint (a console): not supported", d->hpid,
-				  d->fd, d->link);
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: pty slave %s whose master is "
+				  "outside the checkpoint (a console): not supported",
+				  d->hpid, d->fd, d->link);
 	if (cr_fd_file_id(d->c, mh, mfd, &mid, err) < 0)
 		return -1;
-	struct termios t = { 0 };
-	struct winsize ws = { 0 };
+	struct termios t = {0};
+	struct winsize ws = {0};
 	cr_put_u8(r, 0);
 	cr_put_u32(r, index);
 	cr_put_u32(r, mid);
@@ -202,8 +203,7 @@ static void free_pty(struct cr_rfile *f)
 	f->priv = NULL;
 }
 
-static int get_fixed(struct cr_rd *r, const char *what, void *to, size_t n,
-		     struct rt_err **err)
+static int get_fixed(struct cr_rd *r, const char *what, void *to, size_t n, struct rt_err **err)
 {
 	const void *p;
 	size_t len;
@@ -251,13 +251,12 @@ struct mk {
 static int mk_master(void *arg, int *fds, size_t *n, char *msg)
 {
 	const struct pty *p = ((const struct mk *)arg)->p;
-	int held[64], nh = 0, m = -1, e;
+	int held[64], nh = 0, m = -1;
 	unsigned idx = ~0u, unlock = 0;
-#define FAIL(...) (e = errno, snprintf(msg, 200, __VA_ARGS__), e ? e : EIO)
 	while (nh < 64) {
 		m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 		if (m < 0 || ioctl(m, TIOCGPTN, &idx) < 0)
-			return FAIL("open /dev/ptmx");
+			return cr_ns_fail(msg, "open /dev/ptmx");
 		if (idx >= p->index)
 			break;
 		held[nh++] = m;
@@ -266,52 +265,51 @@ static int mk_master(void *arg, int *fds, size_t *n, char *msg)
 		close(held[--nh]);
 	if (idx != p->index) {
 		errno = EBUSY;
-		return FAIL("pty %u is taken (got %u)", p->index, idx);
+		return cr_ns_fail(msg, "pty %u is taken (got %u)", p->index, idx);
 	}
 	fds[(*n)++] = m;
 	struct termios quiet = p->t;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || ioctl(m, TIOCSWINSZ, &p->ws) < 0 ||
 	    tcsetattr(m, TCSANOW, &quiet) < 0)
-		return FAIL("set up pty %u", idx);
+		return cr_ns_fail(msg, "set up pty %u", idx);
 	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK);
 	if (s < 0)
-		return FAIL("open the slave of pty %u", idx);
+		return cr_ns_fail(msg, "open the slave of pty %u", idx);
 	if ((p->n_slave && cr_write_all(m, p->to_slave, p->n_slave) < 0) ||
 	    (p->n_master && cr_write_all(s, p->to_master, p->n_master) < 0)) {
 		close(s);
-		return FAIL("refill pty %u", idx);
+		return cr_ns_fail(msg, "refill pty %u", idx);
 	}
 	/* let the tty layer move the data to the read queues before the echo returns */
 	tcdrain(s);
 	usleep(20000);
 	close(s);
 	if (tcsetattr(m, TCSANOW, &p->t) < 0)
-		return FAIL("termios of pty %u", idx);
+		return cr_ns_fail(msg, "termios of pty %u", idx);
 	return 0;
 }
 
 static int mk_slave(void *arg, int *fds, size_t *n, char *msg)
 {
 	const struct mk *k = arg;
-	int e, s = open(k->path, (int)(k->flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY);
+	int s = open(k->path, (int)(k->flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY);
 	if (s < 0)
-		return FAIL("open '%s'", k->path);
+		return cr_ns_fail(msg, "open '%s'", k->path);
 	fds[(*n)++] = s;
 	return 0;
-#undef FAIL
 }
 
 static int open_pty(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err **err)
 {
 	struct pty *p = f->priv;
-	struct mk k = { .p = p, .path = f->path, .flags = f->flags };
+	struct mk k = {.p = p, .path = f->path, .flags = f->flags};
 	int fds[1];
 	size_t n;
 	if (!p->master && !cr_rfile_get(c, p->master_id, err))
 		return -1;
-	if (cr_in_task_ns(c->o->agent_pid, p->master ? mk_master : mk_slave, &k, fds, 1, &n,
-			  err) < 0)
+	if (cr_in_task_ns(c->o->agent_pid, p->master ? mk_master : mk_slave, &k, fds, 1, &n, err) <
+	    0)
 		return -1;
 	f->fd = fds[0];
 	if (fcntl(f->fd, F_SETFL, (int)(f->flags & (O_NONBLOCK | O_ASYNC))) < 0)
