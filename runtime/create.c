@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,14 +245,16 @@ static int release_fifo(struct rt_container *c, struct rt_err **err)
 	if (fd < 0)
 		return rt_err_set(err, errno, "open '%s/exec.fifo'", c->dir);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	bool released = false;
 	for (;;) {
 		int r = poll(&p, 1, 20);
-		if (r > 0) {
-			char b;
-			if (read(fd, &b, 1) == 1)
-				break;
-		}
-		if (!rt_proc_alive(c->state->pid, c->state->pid_start_time))
+		char b;
+		ssize_t n = r > 0 ? read(fd, &b, 1) : -1;
+		if (n == 1)
+			released = true; /* the init runs startContainer hooks now */
+		else if (n == 0 && released)
+			break; /* its end closed: the process was executed (or it died) */
+		if (!released && !rt_proc_alive(c->state->pid, c->state->pid_start_time))
 			return rt_err_set(err, 0, "the container init (pid %d) exited "
 					  "before start", c->state->pid);
 	}

@@ -137,15 +137,19 @@ static int init_setup(struct rt_spawn *sp, char **exe, struct rt_err **err)
 	return rt_process_lookup(c->process, exe, err);
 }
 
-/* Block until `ferry start` opens exec.fifo for reading. */
+/* Block until `ferry start` opens exec.fifo for reading. The returned fd
+ * stays open (close-on-exec) until execve: start reads end-of-file exactly
+ * when the process has been executed, which is when poststart may run. */
 static int wait_for_start(struct rt_spawn *sp, struct rt_err **err)
 {
-	cleanup_close int fd = openat(sp->statedir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+	int fd = openat(sp->statedir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return rt_err_set(err, errno, "open exec.fifo");
-	if (write(fd, "0", 1) != 1)
+	if (write(fd, "0", 1) != 1) {
+		close(fd);
 		return rt_err_set(err, errno, "write exec.fifo");
-	return 0;
+	}
+	return fd;
 }
 
 static void keep_only_preserved_fds(int preserve)
@@ -167,7 +171,8 @@ static int run_process(struct rt_spawn *sp, const char *exe, struct rt_err **err
 	const struct oci_config *c = sp->config;
 	if (rt_process_identity(c->process, c->linux_.seccomp, err) < 0)
 		return -1;
-	if (wait_for_start(sp, err) < 0)
+	int fifo = wait_for_start(sp, err); /* closed by execve */
+	if (fifo < 0)
 		return -1;
 	sp->state->pid = getpid();
 	cleanup_free char *json = oci_state_public_json(sp->state, "created", false);
