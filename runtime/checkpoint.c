@@ -3,6 +3,7 @@
  * brings the container's freezer, image directory, state and clean-up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,6 +66,14 @@ static int write_stats(const char *dir, const char *name, const struct cr_stats 
 	return cr_stats_write(fd, name, st, err);
 }
 
+/* FERRY_FORCE_PPID_WALK=1 exercises the tree walk kernels without
+ * /proc/PID/task/TID/children need (ferry check honours it too). */
+static bool force_ppid_walk(void)
+{
+	const char *v = getenv(CR_ENV_FORCE_PPID_WALK);
+	return v && strcmp(v, "1") == 0;
+}
+
 static int refuse_unsupported(const struct rt_checkpoint_opts *o, struct rt_err **err)
 {
 	if (o->pre_dump && o->leave_running)
@@ -112,6 +121,7 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 		.ext_unix_sk = o->ext_unix_sk,
 		.shell_job = o->shell_job,
 		.file_locks = o->file_locks,
+		.force_ppid_walk = force_ppid_walk(),
 	};
 	struct cr_stats st = { 0 };
 	if (cr_dump(&d, &st, err) < 0)

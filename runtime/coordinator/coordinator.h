@@ -143,6 +143,9 @@ struct cr_dump_opts {
 	bool pre_dump;        /* memory only; the tasks keep running */
 	int parent_dirfd;     /* -1, or a previous (pre-)dump: write only pages changed since */
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+	/* Build the tree from every task's PPid even when the children files
+	 * exist: the fallback for kernels without them, forced for tests. */
+	bool force_ppid_walk;
 };
 
 /* Checkpoint the tree. On failure every task is released (thawed, detached)

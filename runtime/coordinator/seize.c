@@ -124,7 +124,7 @@ int cr_seize_tree(struct cr_dump_ctx *c, struct cr_pstree **out,
 	cleanup_pstree struct cr_pstree *prev = NULL;
 	for (int round = 0; round < 64; round++) {
 		struct cr_pstree *t = NULL;
-		if (cr_pstree_collect(c->o->root, false, &t, err) < 0)
+		if (cr_pstree_collect(c->o->root, c->o->force_ppid_walk, &t, err) < 0)
 			return -1;
 		if (prev && cr_pstree_equal(prev, t)) {
 			cr_pstree_free(t);

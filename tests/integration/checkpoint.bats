@@ -398,3 +398,22 @@ checkpointed_container() {
 	assert_success
 	wait_for_state "$ID" running
 }
+
+@test "checkpoint with the PPid tree walk (FERRY_FORCE_PPID_WALK=1) keeps the whole tree" {
+	set_args /bin/sh -c '/bin/payload sleep & /bin/payload sleep & (/bin/payload sleep &) ; wait'
+	ferry run -d "$ID"
+	assert_success
+	eventually '[ "$(ferry_quiet_ps_count)" -ge 4 ]'
+	local before
+	before=$(ferry_quiet_ps_count)
+	FERRY_FORCE_PPID_WALK=1 ferry checkpoint --image-path "$TEST_DIR/img-ppid" "$ID"
+	assert_success
+	ferry restore --detach --image-path "$TEST_DIR/img-ppid" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(ferry_quiet_ps_count)" "$before" "processes after restore"
+}
+
+ferry_quiet_ps_count() {
+	"$FERRY" --root "$ROOT" ps -f json "$ID" 2>/dev/null | jq length
+}
