@@ -324,8 +324,7 @@ static int wr_flush_with(struct cr_img *img, const void *p, size_t n,
 	return 0;
 }
 
-static int wr_append(struct cr_img *img, const void *p, size_t n,
-		     struct rt_err **err)
+static int wr_append(struct cr_img *img, const void *p, size_t n, struct rt_err **err)
 {
 	if (n == 0)
 		return 0;
@@ -427,8 +426,7 @@ int cr_img_write_raw(struct cr_img *img, const void *p, size_t n,
 	return 0;
 }
 
-int cr_img_splice_raw(struct cr_img *img, int pipe_fd, size_t n,
-		      struct rt_err **err)
+int cr_img_splice_raw(struct cr_img *img, int pipe_fd, size_t n, struct rt_err **err)
 {
 	if (wr_check(img, true, err) < 0)
 		return -1;
@@ -440,8 +438,8 @@ int cr_img_splice_raw(struct cr_img *img, int pipe_fd, size_t n,
 			continue;
 		if (k <= 0) {
 			img->failed = true;
-			return img_err(img, err, k < 0 ? errno : EIO,
-				       "splice %zu bytes of pages", n);
+			return img_err(img, err, k < 0 ? errno : EIO, "splice %zu bytes of pages",
+				       n);
 		}
 		n -= (size_t)k;
 		img->raw += (uint64_t)k;

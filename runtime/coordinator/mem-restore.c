@@ -257,8 +257,7 @@ static bool agent_keeps(const struct cr_rtask *t, struct cr_vma *m)
 
 /* Everything of the agent goes but our helper and the vDSO block: one
  * munmap per stretch of mappings between kept ones (maps is sorted). */
-static int unmap_agent(struct cr_rtask *t, struct cr_vma *cur, size_t n,
-		       struct rt_err **err)
+static int unmap_agent(struct cr_rtask *t, struct cr_vma *cur, size_t n, struct rt_err **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (agent_keeps(t, &cur[i]))
@@ -345,8 +344,7 @@ static int move_vdso(struct cr_restore_ctx *c, struct cr_rtask *t,
 
 /* populate: pre-fault what process_vm_writev is about to fill (faulting
  * page by page is the restore's floor); never for a userfaultfd fill. */
-static int map_vma(struct cr_rtask *t, const struct cr_vma *m, bool populate,
-		   struct rt_err **err)
+static int map_vma(struct cr_rtask *t, const struct cr_vma *m, bool populate, struct rt_err **err)
 {
 	long flags = MAP_FIXED, fd = -1, off = (long)(m->pgoff * CR_PAGE);
 	size_t len = m->end - m->start;
@@ -368,8 +366,8 @@ static int map_vma(struct cr_rtask *t, const struct cr_vma *m, bool populate,
 		fd = m->tmpfd;
 		break;
 	}
-	if (cr_inj_ok(&t->inj, "mmap", SYS_mmap, (long)m->start, (long)len, m->prot,
-		      flags, fd, off, NULL, err) < 0)
+	if (cr_inj_ok(&t->inj, "mmap", SYS_mmap, (long)m->start, (long)len, m->prot, flags, fd, off,
+		      NULL, err) < 0)
 		return rt_err_wrap(err, "mapping %#lx-%#lx '%s'", m->start, m->end, m->path);
 	return 0;
 }
@@ -421,7 +419,7 @@ static void count_pages(struct cr_mm *mm)
 /* ---- userfaultfd fill ---- */
 
 struct uffd_fill {
-	int fd;       /* ours, or -1: no userfaultfd fill */
+	int fd;	      /* ours, or -1: no userfaultfd fill */
 	long task_fd; /* the same file in the task */
 };
 
@@ -434,23 +432,22 @@ static int uffd_open(struct cr_rtask *t, struct uffd_fill *f, struct rt_err **er
 	f->fd = -1;
 	f->task_fd = -1;
 	long fd;
-	if (cr_inj_call(&t->inj, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY,
-			0, 0, 0, 0, 0, &fd, err) < 0)
+	if (cr_inj_call(&t->inj, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0,
+			0, 0, 0, 0, &fd, err) < 0)
 		return -1;
 	if (fd < 0)
 		return 0;
 	f->task_fd = fd;
 	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, t->hpid, 0);
 	int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
-	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_api api = {.api = UFFD_API};
 	if (ours >= 0 && ioctl(ours, UFFDIO_API, &api) == 0) {
 		f->fd = ours;
 		return 0;
 	}
 	if (ours >= 0)
 		close(ours);
-	return cr_inj_ok(&t->inj, "close the userfaultfd", SYS_close, fd, 0, 0, 0, 0,
-			 0, NULL, err);
+	return cr_inj_ok(&t->inj, "close the userfaultfd", SYS_close, fd, 0, 0, 0, 0, 0, NULL, err);
 }
 
 /* Close both ends; closing the last one unregisters every range. */
@@ -463,8 +460,7 @@ static int uffd_close(struct cr_rtask *t, struct uffd_fill *f, struct rt_err **e
 		return 0;
 	long fd = f->task_fd;
 	f->task_fd = -1;
-	return cr_inj_ok(&t->inj, "close the userfaultfd", SYS_close, fd, 0, 0, 0, 0, 0,
-			 NULL, err);
+	return cr_inj_ok(&t->inj, "close the userfaultfd", SYS_close, fd, 0, 0, 0, 0, 0, NULL, err);
 }
 
 /* Register the anonymous mappings that have pages; one the kernel refuses
@@ -476,19 +472,20 @@ static void uffd_register(struct cr_mm *mm, const struct uffd_fill *f)
 		if (m->kind != CR_VMA_ANON || m->npages == 0)
 			continue;
 		struct uffdio_register reg = {
-			.range = { .start = m->start, .len = m->end - m->start },
+			.range = {.start = m->start, .len = m->end - m->start},
 			.mode = UFFDIO_REGISTER_MODE_MISSING,
 		};
 		m->uffd = ioctl(f->fd, UFFDIO_REGISTER, &reg) == 0;
 	}
 }
 
-static int uffd_copy(const struct uffd_fill *f, pid_t pid, unsigned long dst,
-		     const uint8_t *src, size_t len, struct rt_err **err)
+static int uffd_copy(const struct uffd_fill *f, pid_t pid, unsigned long dst, const uint8_t *src,
+		     size_t len, struct rt_err **err)
 {
 	while (len > 0) {
 		struct uffdio_copy cp = {
-			.dst = dst, .src = (uintptr_t)src,
+			.dst = dst,
+			.src = (uintptr_t)src,
 			.len = len < UFFD_CHUNK ? len : UFFD_CHUNK,
 			.mode = UFFDIO_COPY_MODE_DONTWAKE,
 		};
@@ -499,8 +496,8 @@ static int uffd_copy(const struct uffd_fill *f, pid_t pid, unsigned long dst,
 			len -= (size_t)cp.copy;
 		}
 		if (r < 0 && errno != EAGAIN && errno != EINTR)
-			return rt_err_set(err, errno, "pid %d: UFFDIO_COPY %zu bytes at %#lx",
-					  pid, len, dst);
+			return rt_err_set(err, errno, "pid %d: UFFDIO_COPY %zu bytes at %#lx", pid,
+					  len, dst);
 	}
 	return 0;
 }
@@ -518,18 +515,17 @@ static int pf_flush(struct page_filler *f, struct rt_err **err)
 	size_t want = 0;
 	for (size_t i = 0; i < f->nr; i++)
 		want += f->local[i].iov_len;
-	if (f->nr && process_vm_writev(f->pid, f->local, f->nr, f->remote, f->nr, 0) !=
-			     (ssize_t)want)
-		return rt_err_set(err, errno, "pid %d: write %zu bytes of memory at %p",
-				  f->pid, want, f->remote[0].iov_base);
+	if (f->nr &&
+	    process_vm_writev(f->pid, f->local, f->nr, f->remote, f->nr, 0) != (ssize_t)want)
+		return rt_err_set(err, errno, "pid %d: write %zu bytes of memory at %p", f->pid,
+				  want, f->remote[0].iov_base);
 	f->nr = 0;
 	return 0;
 }
 
 /* One run of pages through whichever way its mapping is filled. */
-static int fill_run(struct page_filler *pf, const struct uffd_fill *uf,
-		    const struct cr_vma *m, const struct cr_run *r, const uint8_t *data,
-		    struct rt_err **err)
+static int fill_run(struct page_filler *pf, const struct uffd_fill *uf, const struct cr_vma *m,
+		    const struct cr_run *r, const uint8_t *data, struct rt_err **err)
 {
 	size_t len = r->npages * CR_PAGE;
 	if (m->uffd)
@@ -537,8 +533,8 @@ static int fill_run(struct page_filler *pf, const struct uffd_fill *uf,
 	if (m->prot & PROT_WRITE) {
 		if (pf->nr == IOV_BATCH && pf_flush(pf, err) < 0)
 			return -1;
-		pf->local[pf->nr] = (struct iovec){ (void *)data, len };
-		pf->remote[pf->nr++] = (struct iovec){ (void *)r->off, len };
+		pf->local[pf->nr] = (struct iovec){(void *)data, len};
+		pf->remote[pf->nr++] = (struct iovec){(void *)r->off, len};
 		return 0;
 	}
 	if (pf_flush(pf, err) < 0)
@@ -546,8 +542,8 @@ static int fill_run(struct page_filler *pf, const struct uffd_fill *uf,
 	return cr_mem_write(pf->pid, r->off, data, len, err);
 }
 
-static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t,
-		      const struct uffd_fill *uf, struct rt_err **err)
+static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t, const struct uffd_fill *uf,
+		      struct rt_err **err)
 {
 	struct cr_mm *mm = t->mm;
 	char tag[32];
@@ -558,7 +554,7 @@ static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t,
 	if (cr_map_pages(c->o->images_dirfd, tag, mm->npages, &map, &map_len, &data, err) < 0)
 		return -1;
 	uffd_register(mm, uf);
-	struct page_filler f = { .pid = t->hpid };
+	struct page_filler f = {.pid = t->hpid};
 	bool sorted = vmas_sorted(mm);
 	int ret = 0;
 	uint64_t pos = 0;
@@ -566,9 +562,10 @@ static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t,
 		const struct cr_run *r = &mm->runs[i];
 		const struct cr_vma *m = vma_of(mm, sorted, r->off, r->npages * CR_PAGE);
 		if (m == NULL)
-			ret = rt_err_set(err, 0, "pagemap-%s.img: run %#lx+%lu pages is "
-					 "outside every mapping", tag, (unsigned long)r->off,
-					 (unsigned long)r->npages);
+			ret = rt_err_set(err, 0,
+					 "pagemap-%s.img: run %#lx+%lu pages is "
+					 "outside every mapping",
+					 tag, (unsigned long)r->off, (unsigned long)r->npages);
 		else
 			ret = fill_run(&f, uf, m, r, data + pos, err);
 		pos += r->npages * CR_PAGE;
@@ -630,7 +627,7 @@ static int morph_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
 	if (ret == 0)
 		ret = move_vdso(c, t, cur, n, err);
 	cr_vmas_free(cur, n);
-	struct uffd_fill uf = { .fd = -1, .task_fd = -1 };
+	struct uffd_fill uf = {.fd = -1, .task_fd = -1};
 	count_pages(mm);
 	if (ret == 0 && mm->anon_pages >= UFFD_MIN_PAGES)
 		ret = uffd_open(t, &uf, err);
@@ -718,7 +715,7 @@ static int create_shmem(struct cr_restore_ctx *c, const struct cr_vma *m, int *f
 	}
 	char path[96];
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)obj,
-		 (unsigned long)obj + size);
+		 (unsigned long)obj + (unsigned long)size);
 	*fd = open(path, O_RDWR | O_CLOEXEC);
 	int ret = *fd < 0 ? rt_err_set(err, errno, "open '%s'", path) : 0;
 	munmap(obj, size);

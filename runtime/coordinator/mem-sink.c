@@ -46,10 +46,10 @@ struct cr_sink {
 	pthread_t thread;
 	bool running, stop;
 	struct sink_buf b[SINK_BUFS];
-	size_t head;        /* the next buffer to write */
-	size_t queued;      /* handed back, not written yet (head first) */
-	uint64_t bytes;     /* handed back so far */
-	struct rt_err *err; /* the writer's first error */
+	size_t head;	      /* the next buffer to write */
+	size_t queued;	      /* handed back, not written yet (head first) */
+	uint64_t bytes;	      /* handed back so far */
+	struct rt_err *err;   /* the writer's first error */
 	uint64_t *blocked_us; /* caller's counter: time the reader waited */
 };
 
@@ -79,10 +79,12 @@ static void *writer_main(void *arg)
 		if (s->queued == 0)
 			break;
 		struct sink_buf *b = &s->b[s->head];
-		bool failed = s->err != NULL;
+		/* After an error, or once freed (every image was synced or
+		 * is gone), only drain. */
+		bool skip = s->err != NULL || s->stop;
 		pthread_mutex_unlock(&s->mu);
 		struct rt_err *e = NULL;
-		if (!failed) /* after an error, only drain */
+		if (!skip)
 			write_one(b, &e);
 		pthread_mutex_lock(&s->mu);
 		if (e && !s->err)
@@ -116,6 +118,11 @@ static void wait_queued_below(struct cr_sink *s, size_t most)
 	while (s->queued >= most)
 		pthread_cond_wait(&s->cv, &s->mu);
 	*s->blocked_us += cr_now_us() - t0;
+}
+
+size_t cr_sink_buf_size(void)
+{
+	return SINK_BUF_SIZE;
 }
 
 uint8_t *cr_sink_buf(struct cr_sink *s, size_t *cap)
@@ -167,13 +174,13 @@ static int put(struct cr_sink *s, struct sink_buf b, struct rt_err **err)
 
 int cr_sink_put(struct cr_sink *s, struct cr_img *img, size_t len, struct rt_err **err)
 {
-	return put(s, (struct sink_buf){ .len = len, .img = img, .pipe_fd = -1 }, err);
+	return put(s, (struct sink_buf){.len = len, .img = img, .pipe_fd = -1}, err);
 }
 
 int cr_sink_put_pipe(struct cr_sink *s, struct cr_img *img, int pipe_fd, size_t len,
 		     struct rt_err **err)
 {
-	return put(s, (struct sink_buf){ .len = len, .img = img, .pipe_fd = pipe_fd }, err);
+	return put(s, (struct sink_buf){.len = len, .img = img, .pipe_fd = pipe_fd}, err);
 }
 
 void cr_sink_wait(struct cr_sink *s, size_t most)

@@ -1,19 +1,22 @@
 /* Memory (mm-PID.img, pagemap-PID.img, pages-PID.img): the mappings, the
  * mm fields and the pages that are not in a file.
  *
- * Dump: /proc/PID/maps for the layout, /proc/PID/pagemap to find the pages
- * worth reading (present or swapped, and for private file mappings only the
- * copied-on-write ones), then the pages go to pages-*.img one of two ways:
+ * Dump: /proc/PID/maps for the layout, PAGEMAP_SCAN (or, before Linux 6.7,
+ * /proc/PID/pagemap) for the pages worth reading (present or swapped, and
+ * for private file mappings only the copied-on-write ones); then the pages
+ * go to pages-*.img one of two ways:
  * - a task with more than one buffer of pages vmsplices them itself (an
  *   injected vmsplice into a pipe whose other end we splice into the page
  *   file): one kernel copy per page instead of two, about half the CPU;
  * - otherwise, and where that cannot be set up, batched process_vm_readv
- *   into a buffer that mem-sink.c writes as one run, behind the reading
- *   once the dump is big enough to be worth a writer thread.
+ *   into a buffer.
+ * mem-sink.c writes behind the reading once the dump is big enough to be
+ * worth a writer thread (docs/checkpoint-performance.md has the figures).
  * Unreadable mappings are read through /proc/PID/mem. [vvar]/[vvar_vclock]
- * are never read; [vdso] is only located. MAP_SHARED anonymous memory is dumped once per shmem inode
- * (shmem-INO-*.img) and re-created once by the coordinator, whose
- * /proc/self/map_files entry gives every task the same object.
+ * are never read; [vdso] is only located. MAP_SHARED anonymous memory is
+ * dumped once per shmem inode (shmem-INO-*.img) and re-created once by the
+ * coordinator, whose /proc/self/map_files entry gives every task the same
+ * object.
  *
  * Restore (mem-restore.c) replaces the agent's layout with this one. */
 #include <errno.h>
@@ -30,15 +33,15 @@
 #include "coordinator/mem.h"
 #include "util.h"
 
-#define PM_PRESENT (1ull << 63)
-#define PM_SWAP (1ull << 62)
-#define PM_FILE (1ull << 61)
-#define IOV_BATCH 1024
-#define PAGEMAP_CHUNK 65536 /* entries read at once */
-#define PIPE_SIZE (1u << 20)     /* fs.pipe-max-size on this machine kind */
-#define PIPE_MIN (256u << 10)    /* below this, vmsplice is not worth it */
-#define SCRATCH_IOVS (CR_SCRATCH_SIZE / sizeof(struct iovec))
-#define SCAN_REGIONS 256
+#define PM_PRESENT    (1ull << 63)
+#define PM_SWAP	      (1ull << 62)
+#define PM_FILE	      (1ull << 61)
+#define IOV_BATCH     1024
+#define PAGEMAP_CHUNK 65536	   /* entries read at once */
+#define PIPE_SIZE     (1u << 20)   /* fs.pipe-max-size on this machine kind */
+#define PIPE_MIN      (256u << 10) /* below this, vmsplice is not worth it */
+#define SCRATCH_IOVS  (CR_SCRATCH_SIZE / sizeof(struct iovec))
+#define SCAN_REGIONS  256
 
 /* PAGEMAP_SCAN (Linux 6.7), missing from Debian 12's headers: the present
  * and swapped pages of a range as runs, walking only populated page
@@ -51,8 +54,8 @@ struct cr_pm_scan_arg {
 	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
 	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
-#define CR_PAGEMAP_SCAN _IOWR('f', 16, struct cr_pm_scan_arg)
-#define CR_PAGE_IS_FILE (1u << 2)
+#define CR_PAGEMAP_SCAN	   _IOWR('f', 16, struct cr_pm_scan_arg)
+#define CR_PAGE_IS_FILE	   (1u << 2)
 #define CR_PAGE_IS_PRESENT (1u << 3)
 #define CR_PAGE_IS_SWAPPED (1u << 4)
 #define CR_PAGE_IS_PFNZERO (1u << 5)
@@ -134,11 +137,11 @@ static int classify(pid_t pid, const struct cr_vma *m, struct rt_err **err)
 /* Two pipes from the task: the writer splices one empty while the task
  * vmsplices into the other. n == 0 when not set up. */
 struct task_pipe {
-	int rfd[2];       /* our read ends */
+	int rfd[2];	  /* our read ends */
 	long task_wfd[2]; /* the write ends, in the task */
-	int n, cur;       /* pipes set up; the one to fill next */
-	size_t size;      /* the smaller capacity */
-	int mem_fd;       /* /proc/PID/mem, to put iovecs in the scratch page */
+	int n, cur;	  /* pipes set up; the one to fill next */
+	size_t size;	  /* the smaller capacity */
+	int mem_fd;	  /* /proc/PID/mem, to put iovecs in the scratch page */
 	bool tried;
 };
 
@@ -149,8 +152,7 @@ struct page_writer {
 	struct cr_img *pages, *pagemap;
 	struct cr_sink *sink;
 	struct task_pipe tp;
-	uint8_t *buf; /* the sink's buffer being filled, or NULL */
-	size_t cap, used;
+	size_t used; /* bytes in the batch (remote[0..nr)) */
 	struct iovec remote[IOV_BATCH];
 	size_t nr;
 	bool no_scan; /* the kernel has no PAGEMAP_SCAN */
@@ -166,9 +168,11 @@ static struct cr_sink *sink_of(struct cr_dump_ctx *c)
 
 static void pw_init(struct page_writer *w, struct cr_dump_ctx *c, struct cr_dtask *t)
 {
-	*w = (struct page_writer){ .c = c, .t = t, .pid = t->hpid, .sink = sink_of(c),
-				   .tp = { .rfd = { -1, -1 }, .task_wfd = { -1, -1 },
-					   .mem_fd = -1 } };
+	*w = (struct page_writer){.c = c,
+				  .t = t,
+				  .pid = t->hpid,
+				  .sink = sink_of(c),
+				  .tp = {.rfd = {-1, -1}, .task_wfd = {-1, -1}, .mem_fd = -1}};
 }
 
 /* ---- the task vmsplices its pages into a pipe ---- */
@@ -183,8 +187,8 @@ static int tp_close(struct page_writer *w, struct rt_err **err)
 		tp->rfd[i] = -1;
 		long fd = tp->task_wfd[i];
 		tp->task_wfd[i] = -1;
-		if (fd >= 0 && cr_inj_ok(&w->t->inj, "close the dump pipe", SYS_close, fd, 0,
-					 0, 0, 0, 0, NULL, ret == 0 ? err : NULL) < 0)
+		if (fd >= 0 && cr_inj_ok(&w->t->inj, "close the dump pipe", SYS_close, fd, 0, 0, 0,
+					 0, 0, NULL, ret == 0 ? err : NULL) < 0)
 			ret = -1;
 	}
 	if (tp->mem_fd >= 0)
@@ -202,16 +206,16 @@ static int tp_open_one(struct page_writer *w, int pidfd, int i, struct rt_err **
 	struct cr_dtask *t = w->t;
 	int fds[2];
 	long r;
-	if (cr_inj_call(&t->inj, SYS_pipe2, (long)t->scratch, O_CLOEXEC, 0, 0, 0, 0, &r,
-			err) < 0)
+	if (cr_inj_call(&t->inj, SYS_pipe2, (long)t->scratch, O_CLOEXEC, 0, 0, 0, 0, &r, err) < 0)
 		return -1;
-	if (r < 0 || pread(tp->mem_fd, fds, sizeof(fds), (off_t)t->scratch) !=
-			     (ssize_t)sizeof(fds))
+	if (r < 0)
 		return 0;
+	if (pread(tp->mem_fd, fds, sizeof(fds), (off_t)t->scratch) != (ssize_t)sizeof(fds))
+		return rt_err_set(err, errno, "pid %d: read the scratch page", w->pid);
 	tp->task_wfd[i] = fds[1];
 	tp->rfd[i] = (int)syscall(SYS_pidfd_getfd, pidfd, fds[0], 0);
-	if (cr_inj_ok(&t->inj, "close the dump pipe", SYS_close, fds[0], 0, 0, 0, 0, 0,
-		      NULL, err) < 0)
+	if (cr_inj_ok(&t->inj, "close the dump pipe", SYS_close, fds[0], 0, 0, 0, 0, 0, NULL, err) <
+	    0)
 		return -1;
 	int size = tp->rfd[i] < 0 ? -1 : fcntl(tp->rfd[i], F_SETPIPE_SZ, PIPE_SIZE);
 	if (size < 0 && tp->rfd[i] >= 0)
@@ -240,9 +244,8 @@ static int tp_open(struct page_writer *w, struct rt_err **err)
 		}
 	if (tp->rfd[0] < 0 || tp->rfd[1] < 0 || tp->size < PIPE_MIN)
 		return tp_close(w, err);
-	tp->n = 2;
-	/* What the sink still holds for this image goes first. */
-	return cr_sink_sync(w->sink, err);
+	tp->n = 2; /* the sink keeps the order of what was queued before */
+	return 0;
 }
 
 /* Drop the first n bytes of the batch (a short vmsplice). */
@@ -273,13 +276,14 @@ static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
 		if (pwrite(tp->mem_fd, w->remote, len, (off_t)t->scratch) != (ssize_t)len)
 			return rt_err_set(err, errno, "pid %d: write the scratch page", w->pid);
 		if (cr_inj_ok(&t->inj, "vmsplice", SYS_vmsplice, tp->task_wfd[tp->cur],
-			      (long)t->scratch, (long)w->nr, SPLICE_F_NONBLOCK, 0, 0, &n,
-			      err) < 0)
+			      (long)t->scratch, (long)w->nr, SPLICE_F_NONBLOCK, 0, 0, &n, err) < 0)
 			return -1;
 		w->c->st->memdump_time_us += cr_now_us() - t0;
 		if (n <= 0 || (size_t)n > w->used || n % CR_PAGE)
-			return rt_err_set(err, EIO, "pid %d: vmsplice of %zu bytes at %p "
-					  "gave %ld", w->pid, w->used, w->remote[0].iov_base, n);
+			return rt_err_set(err, EIO,
+					  "pid %d: vmsplice of %zu bytes at %p "
+					  "gave %ld",
+					  w->pid, w->used, w->remote[0].iov_base, n);
 		if (cr_sink_put_pipe(w->sink, w->pages, tp->rfd[tp->cur], (size_t)n, err) < 0)
 			return -1;
 		tp->cur ^= 1;
@@ -292,33 +296,31 @@ static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
 
 /* ---- process_vm_readv into the sink's buffers ---- */
 
-static int pw_put(struct page_writer *w, struct rt_err **err)
-{
-	size_t n = w->used;
-	w->buf = NULL;
-	w->nr = w->used = 0;
-	w->c->st->pages_written += n / CR_PAGE;
-	return cr_sink_put(w->sink, w->pages, n, err);
-}
-
+/* A buffer is taken from the sink only to be filled and handed back at
+ * once: a shmem object's writer runs in the middle of its task's batch. */
 static int pw_flush(struct page_writer *w, struct rt_err **err)
 {
 	if (w->nr == 0)
 		return 0;
 	if (w->tp.n)
 		return pw_vmsplice(w, err);
-	bool full = w->used == w->cap;
+	size_t cap, n = w->used;
+	uint8_t *buf = cr_sink_buf(w->sink, &cap);
 	uint64_t t0 = cr_now_us();
-	struct iovec local = { w->buf, w->used };
+	struct iovec local = {buf, n};
 	ssize_t r = process_vm_readv(w->pid, &local, 1, w->remote, w->nr, 0);
 	w->c->st->memdump_time_us += cr_now_us() - t0;
-	if (r != (ssize_t)w->used)
-		return rt_err_set(err, r < 0 ? errno : EIO, "pid %d: read %zu bytes of "
-				  "memory at %p", w->pid, w->used, w->remote[0].iov_base);
-	if (pw_put(w, err) < 0)
+	if (r != (ssize_t)n)
+		return rt_err_set(err, r < 0 ? errno : EIO,
+				  "pid %d: read %zu bytes of "
+				  "memory at %p",
+				  w->pid, n, w->remote[0].iov_base);
+	w->nr = w->used = 0;
+	w->c->st->pages_written += n / CR_PAGE;
+	if (cr_sink_put(w->sink, w->pages, n, err) < 0)
 		return -1;
-	/* A whole buffer: this task has enough pages for the pipe. */
-	return full && !w->tp.tried ? tp_open(w, err) : 0;
+	/* A whole buffer: this task has enough pages for the pipes. */
+	return n == cap && !w->tp.tried ? tp_open(w, err) : 0;
 }
 
 /* Room for more pages in the batch; 0 when it must be flushed first. */
@@ -326,39 +328,32 @@ static size_t pw_room(struct page_writer *w)
 {
 	if (w->tp.n)
 		return w->nr == SCRATCH_IOVS ? 0 : w->tp.size - w->used;
-	if (w->buf == NULL)
-		w->buf = cr_sink_buf(w->sink, &w->cap);
-	return w->nr == IOV_BATCH ? 0 : w->cap - w->used;
+	return w->nr == IOV_BATCH ? 0 : cr_sink_buf_size() - w->used;
 }
 
 /* Up to n bytes at addr of an unreadable mapping, through /proc/PID/mem,
  * as a buffer of its own; *done says how many. */
-static int pw_read_mem(struct page_writer *w, unsigned long addr, size_t n,
-		       size_t *done, struct rt_err **err)
+static int pw_read_mem(struct page_writer *w, unsigned long addr, size_t n, size_t *done,
+		       struct rt_err **err)
 {
+	size_t cap;
 	if (pw_flush(w, err) < 0)
 		return -1;
-	if (w->tp.n && cr_sink_sync(w->sink, err) < 0)
-		return -1;
-	if (w->buf == NULL)
-		w->buf = cr_sink_buf(w->sink, &w->cap);
-	*done = n < w->cap ? n : w->cap;
+	uint8_t *buf = cr_sink_buf(w->sink, &cap);
+	*done = n < cap ? n : cap;
 	uint64_t t0 = cr_now_us();
-	int ret = cr_mem_read(w->pid, addr, w->buf, *done, err);
+	int ret = cr_mem_read(w->pid, addr, buf, *done, err);
 	w->c->st->memdump_time_us += cr_now_us() - t0;
-	w->used = *done;
-	w->nr = 0;
 	if (ret < 0)
 		return -1;
-	ret = pw_put(w, err);
-	/* The pipe's splices append to the same file: keep the order. */
-	return ret == 0 && w->tp.n ? cr_sink_sync(w->sink, err) : ret;
+	w->c->st->pages_written += *done / CR_PAGE;
+	return cr_sink_put(w->sink, w->pages, *done, err);
 }
 
 /* One run of pages; off is what the pagemap record says (address or shmem
  * offset). Unreadable mappings go through /proc/PID/mem. */
-static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off,
-		  size_t npages, bool readable, struct rt_err **err)
+static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off, size_t npages,
+		  bool readable, struct rt_err **err)
 {
 	struct cr_rec r;
 	cr_rec_init(&r, CR_R_PAGE_RUN);
@@ -379,7 +374,7 @@ static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off,
 				if (pw_flush(w, err) < 0)
 					return -1;
 			n = left < room ? left : room;
-			w->remote[w->nr++] = (struct iovec){ (void *)addr, n };
+			w->remote[w->nr++] = (struct iovec){(void *)addr, n};
 			w->used += n;
 		}
 		addr += n;
@@ -398,16 +393,20 @@ static bool page_wanted(uint64_t e, int kind)
 /* The pages worth dumping, from PAGEMAP_SCAN: present or swapped, not the
  * shared zero page (it reads back as zeros anyway), and in a private file
  * mapping not the file's own pages. 1 when the kernel has no PAGEMAP_SCAN. */
-static int scan_vma_pages(struct page_writer *w, int pagemap_fd,
-			  const struct cr_vma *m, int kind, struct rt_err **err)
+static int scan_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr_vma *m, int kind,
+			  struct rt_err **err)
 {
 	struct cr_page_region v[SCAN_REGIONS];
 	uint64_t base = kind == CR_VMA_SHMEM ? m->pgoff * CR_PAGE : m->start;
 	uint64_t skip = CR_PAGE_IS_PFNZERO | (kind == CR_VMA_FILE_PRIVATE ? CR_PAGE_IS_FILE : 0);
 	struct cr_pm_scan_arg a = {
-		.size = sizeof(a), .start = m->start, .end = m->end,
-		.vec = (uintptr_t)v, .vec_len = SCAN_REGIONS,
-		.category_inverted = skip, .category_mask = skip,
+		.size = sizeof(a),
+		.start = m->start,
+		.end = m->end,
+		.vec = (uintptr_t)v,
+		.vec_len = SCAN_REGIONS,
+		.category_inverted = skip,
+		.category_mask = skip,
 		.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED,
 		.return_mask = 0, /* one region per run, whatever its pages are */
 	};
@@ -425,8 +424,10 @@ static int scan_vma_pages(struct page_writer *w, int pagemap_fd,
 				   (v[i].end - v[i].start) / CR_PAGE, m->prot & PROT_READ, err) < 0)
 				return -1;
 		if (a.walk_end <= a.start)
-			return rt_err_set(err, EIO, "pid %d: PAGEMAP_SCAN made no progress "
-					  "at %#lx", w->pid, (unsigned long)a.start);
+			return rt_err_set(err, EIO,
+					  "pid %d: PAGEMAP_SCAN made no progress "
+					  "at %#lx",
+					  w->pid, (unsigned long)a.start);
 		a.start = a.walk_end;
 	}
 	w->c->st->pages_scanned += (m->end - m->start) / CR_PAGE;
@@ -434,8 +435,8 @@ static int scan_vma_pages(struct page_writer *w, int pagemap_fd,
 }
 
 /* The same from reading pagemap entries (kernels before 6.7). */
-static int read_vma_pages(struct page_writer *w, int pagemap_fd,
-			  const struct cr_vma *m, int kind, struct rt_err **err)
+static int read_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr_vma *m, int kind,
+			  struct rt_err **err)
 {
 	size_t total = (m->end - m->start) / CR_PAGE;
 	size_t chunk = total < PAGEMAP_CHUNK ? total : PAGEMAP_CHUNK;
@@ -446,8 +447,8 @@ static int read_vma_pages(struct page_writer *w, int pagemap_fd,
 		size_t n = total - i < chunk ? total - i : chunk;
 		off_t off = (off_t)((m->start / CR_PAGE + i) * 8);
 		if (pread(pagemap_fd, pm, n * 8, off) != (ssize_t)(n * 8))
-			return rt_err_set(err, errno, "pid %d: read pagemap at %#lx",
-					  w->pid, m->start + i * CR_PAGE);
+			return rt_err_set(err, errno, "pid %d: read pagemap at %#lx", w->pid,
+					  m->start + i * CR_PAGE);
 		for (size_t k = 0; k < n; k++) {
 			if (page_wanted(pm[k], kind)) {
 				if (run_len == 0)
@@ -455,22 +456,22 @@ static int read_vma_pages(struct page_writer *w, int pagemap_fd,
 				run_len++;
 				continue;
 			}
-			if (run_len && pw_add(w, m->start + run_start * CR_PAGE,
-					      base + run_start * CR_PAGE,
-					      run_len, m->prot & PROT_READ, err) < 0)
+			if (run_len &&
+			    pw_add(w, m->start + run_start * CR_PAGE, base + run_start * CR_PAGE,
+				   run_len, m->prot & PROT_READ, err) < 0)
 				return -1;
 			run_len = 0;
 		}
 	}
 	w->c->st->pages_scanned += total;
 	if (run_len)
-		return pw_add(w, m->start + run_start * CR_PAGE,
-			      base + run_start * CR_PAGE, run_len, m->prot & PROT_READ, err);
+		return pw_add(w, m->start + run_start * CR_PAGE, base + run_start * CR_PAGE,
+			      run_len, m->prot & PROT_READ, err);
 	return 0;
 }
 
-static int dump_vma_pages(struct page_writer *w, int pagemap_fd,
-			  const struct cr_vma *m, int kind, struct rt_err **err)
+static int dump_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr_vma *m, int kind,
+			  struct rt_err **err)
 {
 	int ret = w->no_scan ? 1 : scan_vma_pages(w, pagemap_fd, m, kind, err);
 	if (ret == 1) {

@@ -62,8 +62,10 @@ int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
  * writes of a small dump, and cr_sink_sync. */
 struct cr_sink;
 struct cr_sink *cr_sink_new(uint64_t *blocked_us);
-/* A free buffer of *cap bytes (waits for one); hand it back with put. */
+/* A free buffer of *cap bytes (waits for one); fill it and hand it back
+ * with put before asking for another. */
 uint8_t *cr_sink_buf(struct cr_sink *s, size_t *cap);
+size_t cr_sink_buf_size(void);
 /* Queue len bytes of the buffer for img (whole pages); an error may be an
  * earlier write's. */
 int cr_sink_put(struct cr_sink *s, struct cr_img *img, size_t len, struct rt_err **err);

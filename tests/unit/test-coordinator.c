@@ -270,22 +270,28 @@ static void body_big(void)
 }
 
 /* Memory the fast paths must get right: a read-only and a PROT_NONE
- * mapping with contents (userfaultfd fills them: the 4 MiB makes the task
- * big enough), and a 16 TiB PROT_NONE reservation with two pages in use,
- * as sanitizers make (the dump must walk only what is populated). */
+ * mapping with contents (userfaultfd fills them: the 24 MiB make the task
+ * big enough, and make the dump use its pipes and writer thread), shared
+ * anonymous memory dumped in the middle of that, and a 16 TiB PROT_NONE
+ * reservation with two pages in use, as sanitizers make (the dump must
+ * walk only what is populated). */
 static void body_layout(void)
 {
-	size_t n = 4 << 20, huge = 16ull << 40;
+	size_t n = 24 << 20, huge = 16ull << 40;
+	uint8_t *sh = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			   -1, 0);
 	uint8_t *a = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint8_t *ro = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint8_t *no = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint8_t *res = mmap(NULL, huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			    -1, 0);
-	if (a == MAP_FAILED || ro == MAP_FAILED || no == MAP_FAILED || res == MAP_FAILED)
+	if (sh == MAP_FAILED || a == MAP_FAILED || ro == MAP_FAILED || no == MAP_FAILED ||
+	    res == MAP_FAILED)
 		report("mmap");
 	uint8_t *in = res + (huge / 2);
 	if (mprotect(in, 8192, PROT_READ | PROT_WRITE) < 0)
 		report("mprotect");
+	fill(sh, 1 << 20, 3);
 	fill(a, n, 4);
 	fill(ro, 8192, 5);
 	fill(no, 8192, 6);
@@ -295,7 +301,8 @@ static void body_layout(void)
 	say("R");
 	wait_go();
 	mprotect(no, 8192, PROT_READ);
-	if (!check(a, n, 4) || !check(ro, 8192, 5) || !check(no, 8192, 6) || !check(in, 8192, 7))
+	if (!check(sh, 1 << 20, 3) || !check(a, n, 4) || !check(ro, 8192, 5) ||
+	    !check(no, 8192, 6) || !check(in, 8192, 7))
 		report("memory differs");
 	report(NULL);
 }
@@ -694,7 +701,7 @@ int main(int argc, char **argv)
 	TAP_OK(round_trip("pidns zombie", body_zombie, 1, true, &ds, &rs),
 	       "pid namespace: a zombie child of pid 1");
 	TAP_OK(round_trip("layout", body_layout, 1, false, &ds, &rs),
-	       "read-only and PROT_NONE memory, a 16 TiB sparse reservation");
+	       "read-only, PROT_NONE and shared memory, a 16 TiB sparse reservation");
 	bool big = round_trip("big", body_big, 1, false, &ds, &rs);
 	TAP_OK(big, "%zu MiB of dirty memory", BIG >> 20);
 	if (big)
