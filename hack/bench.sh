@@ -52,6 +52,8 @@
 #   BENCH_N         measured iterations per runtime (default 50)
 #   BENCH_WARMUP    discarded iterations first (default 2)
 #   BENCH_RUNTIMES  which runtimes to try (default "ferry runc crun")
+#   BENCH_CR        0 skips the checkpoint/restore part (hack/bench-cr.sh,
+#                   which has its own BENCH_CR_* settings)
 #   FERRY           ferry binary (default build/ferry)
 #
 # Everything it makes (containers, cgroups, the namespace holder, the temp dir)
@@ -469,6 +471,10 @@ main() {
 	done
 	for n in "${names[@]}"; do measure_threads "$n"; done
 	report
+	# Checkpoint/restore has its own script (hack/bench-cr.sh), run last.
+	if [ "${BENCH_CR:-1}" != 0 ]; then
+		FERRY=$FERRY "$repo/hack/bench-cr.sh" || note "hack/bench-cr.sh failed"
+	fi
 }
 
 main

@@ -5,6 +5,8 @@
  * hack/bench-cr.sh; not part of ferry.
  *
  *   cr-bench [-r REPS] [-d DIR] WORKLOAD...
+ *   cr-bench --standalone WORKLOAD   (for other checkpointers: start it
+ *                                     detached, print its pid)
  *
  * WORKLOAD is one of
  *   idle      one process blocked in read()
@@ -54,17 +56,42 @@ static int tree_n;
 
 /* ---- workloads (run in the forked target) ---- */
 
+/* --standalone: no harness. fd 1 is the launcher's ready pipe until the
+ * workload said 'R'; then stdio is /dev/null and the workload waits for
+ * ever, so another checkpointer (criu) can take it. */
+static bool standalone;
+
 static void say(const char *s)
 {
 	if (write(1, s, strlen(s)) < 0)
 		_exit(99);
 }
 
+/* In a standalone workload, after 'R' (the root) or at fork (children):
+ * nothing of the launcher stays open. */
+static void drop_ready_pipe(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (standalone && fd >= 0)
+		dup2(fd, 1);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void wait_go(void)
 {
 	char c;
+	if (standalone)
+		for (;;)
+			pause();
 	while (read(0, &c, 1) < 0 && errno == EINTR)
 		;
+}
+
+static void ready(void)
+{
+	say("R");
+	drop_ready_pipe();
 }
 
 static _Noreturn void report(const char *fail)
@@ -77,7 +104,7 @@ static _Noreturn void report(const char *fail)
 
 static void body_idle(void)
 {
-	say("R");
+	ready();
 	wait_go();
 	report(NULL);
 }
@@ -85,30 +112,31 @@ static void body_idle(void)
 /* Children say 'c' when they are ready; the root says 'R' after all. */
 static void body_tree(void)
 {
-	int ready[2];
-	if (pipe(ready) < 0)
+	int up[2];
+	if (pipe(up) < 0)
 		report("pipe");
 	for (int i = 1; i < tree_n; i++) {
 		pid_t k = fork();
 		if (k < 0)
 			report("fork");
 		if (k == 0) {
-			close(ready[0]);
-			if (write(ready[1], "c", 1) != 1)
+			drop_ready_pipe();
+			close(up[0]);
+			if (write(up[1], "c", 1) != 1)
 				_exit(98);
-			close(ready[1]);
+			close(up[1]);
 			wait_go();
 			_exit(0);
 		}
 	}
-	close(ready[1]);
+	close(up[1]);
 	for (int i = 1; i < tree_n; i++) {
 		char c;
-		if (read(ready[0], &c, 1) != 1)
+		if (read(up[0], &c, 1) != 1)
 			report("a child did not start");
 	}
-	close(ready[0]);
-	say("R");
+	close(up[0]);
+	ready();
 	wait_go();
 	int bad = 0, st;
 	for (int i = 1; i < tree_n; i++)
@@ -128,7 +156,7 @@ static void body_mem(void)
 		memcpy(p + i, &v, 8);
 		memcpy(p + i + 4088, &v, 8);
 	}
-	say("R");
+	ready();
 	wait_go();
 	for (size_t i = 0; i < mem_bytes; i += 4096) {
 		uint64_t v = i * 0x9e3779b97f4a7c15ull;
@@ -368,9 +396,9 @@ static int cmp_double(const void *a, const void *b)
 /* Median and minimum of field `off` over n samples. */
 static void stat_of(const struct sample *s, int n, size_t off, double *med, double *min)
 {
-	double v[MAX_REPS];
+	double v[MAX_REPS] = { 0 };
 	for (int i = 0; i < n; i++)
-		v[i] = *(const double *)((const char *)&s[i] + off);
+		memcpy(&v[i], (const char *)&s[i] + off, sizeof(double));
 	qsort(v, (size_t)n, sizeof(double), cmp_double);
 	*med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	*min = v[0];
@@ -381,23 +409,63 @@ static double gbps(uint64_t bytes, double ms)
 	return ms > 0 ? (double)bytes / 1e6 / ms : 0;
 }
 
+/* The body and process count of a workload name; NULL if unknown. */
+static void (*workload(const char *name, int *nproc))(void)
+{
+	*nproc = 1;
+	if (strcmp(name, "idle") == 0)
+		return body_idle;
+	if (strncmp(name, "tree:", 5) == 0 && (tree_n = atoi(name + 5)) >= 1 &&
+	    tree_n <= 4096) {
+		*nproc = tree_n;
+		return body_tree;
+	}
+	if (strncmp(name, "mem:", 4) == 0 && atoi(name + 4) > 0) {
+		mem_bytes = (size_t)atoi(name + 4) << 20;
+		return body_mem;
+	}
+	fprintf(stderr, "cr-bench: unknown workload '%s'\n", name);
+	return NULL;
+}
+
+/* Start the workload in its own session, stdio on /dev/null, and print
+ * its pid once it is ready. */
+static int run_standalone(const char *name)
+{
+	int nproc, p[2];
+	void (*body)(void) = workload(name, &nproc);
+	if (body == NULL || pipe2(p, O_CLOEXEC) < 0)
+		return 2;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		setsid();
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(null, 2);
+		syscall(SYS_close_range, 3, ~0u, 0);
+		standalone = true;
+		body();
+		_exit(0);
+	}
+	close(p[1]);
+	char c = 0;
+	if (pid < 0 || read(p[0], &c, 1) != 1 || c != 'R') {
+		fprintf(stderr, "cr-bench: workload %s did not start\n", name);
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		return 1;
+	}
+	printf("%d\n", pid);
+	return 0;
+}
+
 static int run_workload(const char *name, int reps)
 {
-	void (*body)(void);
-	int nproc = 1;
-	if (strcmp(name, "idle") == 0) {
-		body = body_idle;
-	} else if (strncmp(name, "tree:", 5) == 0 && (tree_n = atoi(name + 5)) >= 1 &&
-		   tree_n <= 4096) {
-		body = body_tree;
-		nproc = tree_n;
-	} else if (strncmp(name, "mem:", 4) == 0 && atoi(name + 4) > 0) {
-		mem_bytes = (size_t)atoi(name + 4) << 20;
-		body = body_mem;
-	} else {
-		fprintf(stderr, "cr-bench: unknown workload '%s'\n", name);
+	int nproc;
+	void (*body)(void) = workload(name, &nproc);
+	if (body == NULL)
 		return -1;
-	}
 	struct sample s[MAX_REPS];
 	for (int i = 0; i < reps; i++) {
 		char why[512] = "";
@@ -426,6 +494,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--agent") == 0)
 		cr_restore_agent(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "--standalone") == 0)
+		return run_standalone(argv[2]);
 	int reps = 5, opt;
 	while ((opt = getopt(argc, argv, "r:d:")) != -1) {
 		if (opt == 'r')

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Checkpoint/restore benchmarks: run by hack/bench.sh at its end (`make
+# bench`), or on their own. docs/checkpoint-performance.md explains the
+# figures and the floors of this machine kind.
+#
+# 1. The coordinator driven directly (hack/bench/cr-bench.c, linked with
+#    build/libferry.a, built here): dump and restore of an idle process, a
+#    50-process tree, 256 MiB and 1 GiB of dirty private anonymous memory,
+#    images on BENCH_CR_DIR (tmpfs). Each workload checks after the restore
+#    that its state survived. Per workload: median and best wall time of the
+#    dump, its CPU time (the coordinator's, all threads), the frozen time,
+#    the memory phase and GB/s (bytes / dump wall time), the same for the
+#    restore (CPU includes the restored task's own), and the image size.
+# 2. `ferry checkpoint --leave-running` of an idle container (payload
+#    sleep): the container's frozen time (freezing + frozen, from
+#    stats-dump.json) and the command's wall time; then one
+#    checkpoint + `ferry restore` of it.
+# 3. criu on the same workloads when a `criu` binary on PATH passes
+#    `criu check`, with ferry/criu ratios; otherwise says so (Debian's
+#    criu 3.17 fails its vDSO check on this kernel).
+#
+# Usage: hack/bench-cr.sh            (as root; `make` first)
+# Environment:
+#   BENCH_CR_REPS       rounds per workload (default 5; 1 GiB: at most 3)
+#   BENCH_CR_DIR        where images go (default /dev/shm)
+#   BENCH_CR_WORKLOADS  default "idle tree:50 mem:256 mem:1024"
+#   BENCH_CR_CONTAINER  0 skips part 2
+#   FERRY               ferry binary (default build/ferry)
+#
+# Everything it creates (processes, the container, images, the temp dir) is
+# removed on exit, also on failure or ^C.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+FERRY=${FERRY:-$repo/build/ferry}
+REPS=${BENCH_CR_REPS:-5}
+DIR=${BENCH_CR_DIR:-/dev/shm}
+WORKLOADS=${BENCH_CR_WORKLOADS:-idle tree:50 mem:256 mem:1024}
+
+die() {
+	echo "bench-cr: $*" >&2
+	exit 1
+}
+note() { echo "bench-cr: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (ptrace, clone3 set_tid, containers)"
+[ -f "$repo/build/libferry.a" ] || die "no build/libferry.a (run make)"
+command -v cc >/dev/null || die "no C compiler (hack/deps.sh)"
+case "$REPS" in '' | *[!0-9]*) die "BENCH_CR_REPS must be a number" ;; esac
+if [ "$REPS" -lt 1 ] || [ "$REPS" -gt 64 ]; then die "BENCH_CR_REPS must be 1-64"; fi
+[ -d "$DIR" ] || die "$DIR: no such directory"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-cr.XXXXXX")
+ctr=ferry-bench-cr-$$
+standalone_pids=()
+
+cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT INT TERM HUP
+	local p
+	for p in "${standalone_pids[@]}"; do kill -9 -- "-$p" 2>/dev/null; done
+	if [ -d "$tmp/root" ]; then
+		"$FERRY" --root "$tmp/root" delete --force "$ctr" >/dev/null 2>&1
+	fi
+	rm -rf "$DIR/$ctr".* 2>/dev/null
+	if grep -q " ${tmp}[/ ]" /proc/self/mountinfo; then
+		note "mounts left under $tmp; leaving it in place"
+	else
+		rm -rf "$tmp"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+build() {
+	# shellcheck disable=SC2046 # pkg-config's words are separate flags
+	cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+		-I"$repo" -I"$repo/runtime" -o "$tmp/cr-bench" "$repo/hack/bench/cr-bench.c" \
+		"$repo/build/libferry.a" $(pkg-config --libs yajl libseccomp libcap) ||
+		die "cannot build hack/bench/cr-bench.c"
+}
+
+header() {
+	echo
+	echo "ferry checkpoint/restore benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "host: $(nproc) CPU, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "images: $DIR ($(findmnt -no FSTYPE,OPTIONS -T "$DIR" 2>/dev/null | head -n1))"
+	echo "transparent hugepages: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo '?')"
+}
+
+# Part 1. The 1 GiB workload gets at most 3 rounds (each writes 1 GiB).
+coordinator() {
+	echo
+	echo "coordinator, driven directly (median of $REPS rounds, 1 GiB: of $((REPS < 3 ? REPS : 3)))"
+	local w first=1
+	for w in $WORKLOADS; do
+		local r=$REPS
+		[ "$w" = mem:1024 ] && [ "$r" -gt 3 ] && r=3
+		if [ $first -eq 1 ]; then
+			"$tmp/cr-bench" -r "$r" -d "$DIR" "$w" || return 1
+			first=0
+		else
+			"$tmp/cr-bench" -r "$r" -d "$DIR" "$w" | tail -n +2 || return 1
+		fi
+	done
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ms() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
+now_us() { echo $(($(date +%s%N) / 1000)); }
+
+# Part 2: an idle container.
+container() {
+	[ "${BENCH_CR_CONTAINER:-1}" != 0 ] || return 0
+	[ -x "$FERRY" ] || {
+		note "$FERRY: no ferry binary; no container figures"
+		return 0
+	}
+	command -v jq >/dev/null || {
+		note "jq is not installed; no container figures"
+		return 0
+	}
+	FERRY="$FERRY" "$repo/hack/mkbundle.sh" "$tmp/bundle" >/dev/null ||
+		die "hack/mkbundle.sh failed"
+	local f=("$FERRY" --root "$tmp/root")
+	"${f[@]}" run --detach --bundle "$tmp/bundle" "$ctr" </dev/null >"$tmp/out" 2>&1 || {
+		note "cannot run a container; no container figures:"
+		sed 's/^/bench-cr:   /' "$tmp/out" >&2
+		return 0
+	}
+	local i t0 frozen=() wall=()
+	for ((i = 0; i < REPS; i++)); do
+		t0=$(now_us)
+		"${f[@]}" checkpoint --leave-running --image-path "$DIR/$ctr.$i" "$ctr" \
+			>"$tmp/out" 2>&1 || {
+			echo "bench-cr: FAILED: ${f[*]} checkpoint --leave-running --image-path $DIR/$ctr.$i $ctr" >&2
+			sed 's/^/bench-cr:   /' "$tmp/out" >&2
+			return 1
+		}
+		wall+=($(($(now_us) - t0)))
+		frozen+=("$(jq '.freezing_time + .frozen_time' "$DIR/$ctr.$i/stats-dump.json")")
+		rm -rf "${DIR:?}/$ctr.$i"
+	done
+	echo
+	echo "idle container (payload sleep), ferry checkpoint --leave-running, median of $REPS:"
+	echo "  frozen (freezing + frozen) $(ms "$(printf '%s\n' "${frozen[@]}" | median)") ms," \
+		"best $(ms "$(printf '%s\n' "${frozen[@]}" | sort -n | head -n1)") ms;" \
+		"command wall time $(ms "$(printf '%s\n' "${wall[@]}" | median)") ms"
+	t0=$(now_us)
+	"${f[@]}" checkpoint --image-path "$DIR/$ctr.img" "$ctr" >"$tmp/out" 2>&1 || {
+		echo "  checkpoint + restore: checkpoint failed: $(head -n1 "$tmp/out")"
+		return 0
+	}
+	local dumped=$(($(now_us) - t0))
+	t0=$(now_us)
+	if "${f[@]}" restore --detach --bundle "$tmp/bundle" --image-path "$DIR/$ctr.img" "$ctr" \
+		</dev/null >"$tmp/out" 2>&1; then
+		echo "  checkpoint $(ms "$dumped") ms, restore --detach $(ms $(($(now_us) - t0))) ms" \
+			"(command wall times, one round)"
+	else
+		echo "  checkpoint $(ms "$dumped") ms; restore failed: $(head -n1 "$tmp/out")"
+	fi
+	"${f[@]}" delete --force "$ctr" >/dev/null 2>&1 || true
+	rm -rf "${DIR:?}/$ctr.img"
+}
+
+# Part 3: criu, when it works here.
+criu_usable() {
+	command -v criu >/dev/null || {
+		echo "criu: not installed; ferry's absolute figures only"
+		return 1
+	}
+	if ! criu check >"$tmp/criu-check" 2>&1; then
+		echo "criu: $(command -v criu) fails \`criu check\` here" \
+			"($(grep -m1 -i error "$tmp/criu-check" || head -n1 "$tmp/criu-check"));" \
+			"ferry's absolute figures only"
+		return 1
+	fi
+}
+
+# One criu round of workload W: "dump_us restore_us", or nothing on failure.
+criu_round() {
+	local w=$1 pid img=$DIR/$ctr.criu t0 d r
+	pid=$("$tmp/cr-bench" --standalone "$w") || return 1
+	standalone_pids+=("$pid")
+	rm -rf "$img" && mkdir -p "$img"
+	t0=$(now_us)
+	criu dump -t "$pid" -D "$img" --shell-job >"$tmp/criu-out" 2>&1 || return 1
+	d=$(($(now_us) - t0))
+	t0=$(now_us)
+	criu restore -D "$img" --shell-job -d >"$tmp/criu-out" 2>&1 || return 1
+	r=$(($(now_us) - t0))
+	kill -9 -- "-$pid" 2>/dev/null || true
+	rm -rf "$img"
+	echo "$d $r"
+}
+
+criu_compare() {
+	echo
+	criu_usable || return 0
+	echo "criu $(criu --version | head -n1), same workloads (criu dump / restore -d, wall)," \
+		"ferry/criu from part 1's medians:"
+	local w i out d r
+	for w in $WORKLOADS; do
+		local ds=() rs=()
+		for ((i = 0; i < (REPS < 3 ? REPS : 3); i++)); do
+			out=$(criu_round "$w") || {
+				echo "  $w: criu failed: $(tail -n1 "$tmp/criu-out")"
+				continue 2
+			}
+			ds+=("${out% *}")
+			rs+=("${out#* }")
+		done
+		d=$(printf '%s\n' "${ds[@]}" | median)
+		r=$(printf '%s\n' "${rs[@]}" | median)
+		awk -v w="$w" -v d="$d" -v r="$r" -v fd="${FERRY_DUMP[$w]:-0}" -v fr="${FERRY_RESTORE[$w]:-0}" \
+			'BEGIN { printf "  %-10s criu dump %8.1f ms  restore %8.1f ms   ferry/criu dump %.2f  restore %.2f\n",
+			         w, d / 1000, r / 1000, fd * 1000 / d, fr * 1000 / r }'
+	done
+}
+
+main() {
+	build
+	header
+	coordinator | tee "$tmp/coordinator.txt"
+	declare -gA FERRY_DUMP=() FERRY_RESTORE=()
+	local w d r
+	# shellcheck disable=SC2034 # read by criu_compare
+	# columns: workload, dump ms, best, cpu, frozen, best, mem, GB/s, restore ms, ...
+	while read -r w d _ _ _ _ _ _ r _; do
+		case " $WORKLOADS " in *" $w "*) ;; *) continue ;; esac
+		FERRY_DUMP[$w]=$d
+		FERRY_RESTORE[$w]=$r
+	done <"$tmp/coordinator.txt"
+	container
+	criu_compare
+}
+
+main
