@@ -46,8 +46,9 @@ install_packages() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Extract once; afterwards swap patch sets in place (reverse the old set,
-# apply the new one) so that make rebuilds only what the patches touch.
+# Extract once; afterwards swap patch sets in place: revert the applied
+# patches from the first one that changed, apply the new ones from there, so
+# that make rebuilds only what the changed patches touch.
 prepare_source() {
 	mkdir -p "$KT_DIR" "$log"
 	if [ ! -e "$src/.ferry-extracted" ]; then
@@ -56,27 +57,33 @@ prepare_source() {
 		tar -C "$KT_DIR" -xf "$tarball"
 		touch "$src/.ferry-extracted"
 	fi
-	local new
-	new=$(cat kernel-patches/*.patch | sha256sum)
-	if [ -d "$applied" ] && [ "$(cat "$applied"/*.patch 2>/dev/null | sha256sum)" = "$new" ]; then
+	mkdir -p "$applied"
+	local old=() new=() first=0 i
+	shopt -s nullglob
+	old=("$applied"/*.patch)
+	new=(kernel-patches/*.patch)
+	shopt -u nullglob
+	while [ $first -lt ${#old[@]} ] && [ $first -lt ${#new[@]} ] &&
+		[ "$(basename "${old[$first]}")" = "$(basename "${new[$first]}")" ] &&
+		cmp -s "${old[$first]}" "${new[$first]}"; do
+		first=$((first + 1))
+	done
+	if [ $first -eq ${#old[@]} ] && [ $first -eq ${#new[@]} ]; then
 		say "patches already applied"
 		return 0
 	fi
-	if [ -d "$applied" ]; then
-		local p
-		for p in $(ls "$applied"/*.patch 2>/dev/null | sort -r); do
-			patch -d "$src" -p1 -R -s <"$p" || die "cannot revert $(basename "$p")"
-		done
-		rm -rf "$applied"
-	fi
-	mkdir -p "$applied.new"
-	for p in kernel-patches/*.patch; do
-		say "applying $(basename "$p")"
-		patch -d "$src" -p1 -s --no-backup-if-mismatch <"$p" ||
-			die "$(basename "$p") does not apply"
-		cp "$p" "$applied.new/"
+	for ((i = ${#old[@]} - 1; i >= first; i--)); do
+		say "reverting $(basename "${old[$i]}")"
+		patch -d "$src" -p1 -R -s --no-backup-if-mismatch <"${old[$i]}" ||
+			die "cannot revert $(basename "${old[$i]}") (rm -rf $src to start over)"
+		rm "${old[$i]}"
 	done
-	mv "$applied.new" "$applied"
+	for ((i = first; i < ${#new[@]}; i++)); do
+		say "applying $(basename "${new[$i]}")"
+		patch -d "$src" -p1 -s --no-backup-if-mismatch <"${new[$i]}" ||
+			die "$(basename "${new[$i]}") does not apply"
+		cp "${new[$i]}" "$applied/"
+	done
 }
 
 configure() {
@@ -134,7 +141,7 @@ boot() {
 	local t0=$SECONDS rc=0
 	timeout "$KT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot \
 		-kernel "$src/arch/x86/boot/bzImage" -initrd "$KT_DIR/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$log/console.log" 2>&1 || rc=$?
+		-append "console=ttyS0 panic=-1 quiet tsc=reliable clocksource=tsc" </dev/null >"$log/console.log" 2>&1 || rc=$?
 	tr -d '\r' <"$log/console.log" >"$log/console.txt"
 	say "guest ran $((SECONDS - t0)) s (qemu status $rc)"
 }

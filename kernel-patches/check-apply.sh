@@ -23,8 +23,9 @@ pristine=$cache/$key
 if [ ! -d "$pristine" ]; then
 	rm -rf "$cache"
 	mkdir -p "$pristine.tmp"
-	# shellcheck disable=SC2086 # one path per word
-	tar -xJf "$tarball" -C "$pristine.tmp" $(sed "s|^|$top/|" <<<"$files")
+	mapfile -t members <<<"$files"
+	members=("${members[@]/#/$top/}")
+	tar -xJf "$tarball" -C "$pristine.tmp" "${members[@]}"
 	mv "$pristine.tmp" "$pristine"
 fi
 work=$(mktemp -d)
