@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checkpoint/restore benchmarks: run by hack/bench.sh at its end (`make
-# bench`), or on their own. docs/checkpoint-performance.md explains the
+# bench`), or on their own. runtime/coordinator/PERFORMANCE.md explains the
 # figures and the floors of this machine kind.
 #
 # 1. The coordinator driven directly (hack/bench/cr-bench.c, linked with

@@ -11,7 +11,7 @@
  * of it is filled with UFFDIO_COPY through a userfaultfd injected into the
  * task, which allocates and fills each page in one step, with no page
  * fault and no zeroing (1 GiB: ~0.35 s where MAP_POPULATE + process_vm_writev
- * took ~0.9 s; docs/checkpoint-performance.md). The rest, and everything
+ * took ~0.9 s; runtime/coordinator/PERFORMANCE.md). The rest, and everything
  * when userfaultfd is unavailable (seccomp, an old kernel), goes through
  * process_vm_writev into mappings pre-populated with MAP_POPULATE, and
  * /proc/PID/mem for read-only ones. */

@@ -4,7 +4,7 @@
  * to their pages image (write, or splice out of the pipe). Getting pages is
  * latency-bound (a ptrace round trip per vmsplice) or one core's copy, and
  * writing a page file is tmpfs page allocation plus a copy: overlapping
- * them is what two cores give the dump; docs/checkpoint-performance.md has
+ * them is what two cores give the dump; runtime/coordinator/PERFORMANCE.md has
  * the figures and what did not help.
  *
  * Small dumps never start the thread: until SINK_ASYNC_MIN bytes have gone

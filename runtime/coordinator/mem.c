@@ -11,7 +11,7 @@
  * - otherwise, and where that cannot be set up, batched process_vm_readv
  *   into a buffer.
  * mem-sink.c writes behind the reading once the dump is big enough to be
- * worth a writer thread (docs/checkpoint-performance.md has the figures).
+ * worth a writer thread (runtime/coordinator/PERFORMANCE.md has the figures).
  * Unreadable mappings are read through /proc/PID/mem. [vvar]/[vvar_vclock]
  * are never read; [vdso] is only located. MAP_SHARED anonymous memory is
  * dumped once per shmem inode (shmem-INO-*.img) and re-created once by the
