@@ -291,28 +291,14 @@ static int open_inet(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err
 	return 0;
 }
 
-static void describe_addr(struct cr_desc *d, const char *key, const struct sockaddr_storage *a)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *i = (const void *)a;
-		inet_ntop(AF_INET, &i->sin_addr, ip, sizeof(ip));
-		cr_desc_strf(d, key, "%s:%u", ip, ntohs(i->sin_port));
-	} else {
-		const struct sockaddr_in6 *i = (const void *)a;
-		inet_ntop(AF_INET6, &i->sin6_addr, ip, sizeof(ip));
-		cr_desc_strf(d, key, "[%s]:%u", ip, ntohs(i->sin6_port));
-	}
-}
-
 static void describe_inet(const struct cr_rfile *f, struct cr_desc *d)
 {
 	const struct isk *s = f->priv;
 	cr_desc_str(d, "protocol", s->type == SOCK_STREAM ? "tcp" : "udp");
 	cr_desc_str(d, "family", s->family == AF_INET ? "ipv4" : "ipv6");
-	describe_addr(d, "address", &s->addr);
+	cr_sk_describe_addr(d, "address", &s->addr);
 	if (s->peerlen)
-		describe_addr(d, "peer", &s->peer);
+		cr_sk_describe_addr(d, "peer", &s->peer);
 	if (s->state == TCP_LISTEN)
 		cr_desc_uint(d, "backlog", s->backlog);
 	for (size_t i = 0; i < N_OPTS; i++)

@@ -513,27 +513,13 @@ static int open_tcp(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err 
 	return 0;
 }
 
-static void describe_addr(struct cr_desc *d, const char *key, const struct sockaddr_storage *a)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *i = (const void *)a;
-		inet_ntop(AF_INET, &i->sin_addr, ip, sizeof(ip));
-		cr_desc_strf(d, key, "%s:%u", ip, ntohs(i->sin_port));
-	} else {
-		const struct sockaddr_in6 *i = (const void *)a;
-		inet_ntop(AF_INET6, &i->sin6_addr, ip, sizeof(ip));
-		cr_desc_strf(d, key, "[%s]:%u", ip, ntohs(i->sin6_port));
-	}
-}
-
 static void describe_tcp(const struct cr_rfile *f, struct cr_desc *d)
 {
 	const struct tsk *s = f->priv;
 	cr_desc_str(d, "state",
 		    s->mode == MODE_BACKLOG ? "in a listener's backlog" : "established");
-	describe_addr(d, "local", &s->local);
-	describe_addr(d, "peer", &s->peer);
+	cr_sk_describe_addr(d, "local", &s->local);
+	cr_sk_describe_addr(d, "peer", &s->peer);
 	cr_desc_uint(d, "recv_queue", s->len[0]);
 	if (s->mode == MODE_REPAIR) {
 		cr_desc_uint(d, "send_queue", s->len[1]);

@@ -2,6 +2,7 @@
  * duplicate and hands the fd to the family's kind (sockets.h). Families
  * and states without one are refused naming the pid, the fd and what the
  * socket is. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -131,3 +132,17 @@ const struct cr_fd_kind cr_fd_socket = {
 	.describe = describe_socket,
 	.free = free_socket,
 };
+
+void cr_sk_describe_addr(struct cr_desc *d, const char *key, const struct sockaddr_storage *a)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *i = (const void *)a;
+		inet_ntop(AF_INET, &i->sin_addr, ip, sizeof(ip));
+		cr_desc_strf(d, key, "%s:%u", ip, ntohs(i->sin_port));
+	} else {
+		const struct sockaddr_in6 *i = (const void *)a;
+		inet_ntop(AF_INET6, &i->sin6_addr, ip, sizeof(ip));
+		cr_desc_strf(d, key, "[%s]:%u", ip, ntohs(i->sin6_port));
+	}
+}

@@ -17,4 +17,9 @@ struct cr_sk_head {
 	const struct cr_fd_kind *fam;
 };
 
+struct cr_desc;
+struct sockaddr_storage;
+/* "1.2.3.4:80" or "[::1]:80" under key, for ferry inspect (inet and tcp). */
+void cr_sk_describe_addr(struct cr_desc *d, const char *key, const struct sockaddr_storage *a);
+
 #endif
