@@ -133,13 +133,21 @@ build_initramfs() {
 		say "no static ferry (run make first); ferry check is not run in the guest"
 		rm -f "$root/ferry"
 	fi
+	# ferry's parser of /proc/PID/sigactions and cr_dump, on the real file.
+	if [ -e build/tests/unit/test-sigactions.o ] && [ -e build/libferry.a ] &&
+		cc -static -o "$root/test-sigactions" build/tests/unit/test-sigactions.o \
+			build/libferry.a -lyajl_s -lseccomp -lcap >>"$log/ferry-static.log" 2>&1; then
+		say "static test-sigactions included"
+	else
+		rm -f "$root/test-sigactions"
+	fi
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$KT_DIR/initramfs.cpio.gz"
 }
 
 boot() {
 	say "booting in qemu (software emulation, timeout ${KT_TIMEOUT}s; console: $log/console.log)"
 	local t0=$SECONDS rc=0
-	timeout "$KT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot \
+	timeout "$KT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 1 -nographic -no-reboot \
 		-kernel "$src/arch/x86/boot/bzImage" -initrd "$KT_DIR/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 quiet tsc=reliable clocksource=tsc" </dev/null >"$log/console.log" 2>&1 || rc=$?
 	tr -d '\r' <"$log/console.log" >"$log/console.txt"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "coordinator/coordinator.h"
 #include "util.h"
 
 /* Read dir/file; a missing file gives *text == NULL and no error. */
@@ -243,4 +244,14 @@ int rt_cgroup_empty_fd(const struct rt_cgroup *cg, struct rt_err **err)
 	if (fd < 0)
 		return rt_err_set(err, errno, "open '%s'", path);
 	return fd;
+}
+
+int rt_cgroup_tasks_events_fd(const struct rt_cgroup *cg)
+{
+	const char *dir = rt_cg_unified_path(cg);
+	if (dir == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return cr_tasks_events_open(dir);
 }

@@ -103,6 +103,11 @@ int rt_cgroup_oom_fd(const struct rt_cgroup *cg, struct rt_err **err);
  * then polls for POLLPRI and re-reads "populated N" after every wake-up;
  * "populated 0" means the cgroup and its descendants are empty. */
 int rt_cgroup_empty_fd(const struct rt_cgroup *cg, struct rt_err **err);
+/* The unified cgroup's cgroup.tasks.events (ferry's kernel patch 1), or -1
+ * with errno: ENOENT on kernels without it, ENOTSUP without a cgroup2
+ * hierarchy. It polls POLLPRI on each fork, exit and migration; read it
+ * with cr_tasks_events_read (which re-arms it). */
+int rt_cgroup_tasks_events_fd(const struct rt_cgroup *cg);
 
 /* Rebuild a handle from what state.json stored (names/paths/rel). */
 struct rt_cgroup *rt_cgroup_from_parts(enum rt_cgroup_layout layout, size_t n,

@@ -740,12 +740,13 @@ static const struct probe probes[] = {
 	  "restored tasks see CLOCK_MONOTONIC and CLOCK_BOOTTIME of the new host",
 	  probe_time_ns },
 	{ "cgroup-tasks-events", "cgroup.tasks.events fork/exit notification (patch 1)",
-	  "ferry events polls cgroup.procs; a fork racing the freeze is caught by walking "
+	  "ferry events has no tasks records; a fork racing the freeze is caught by walking "
 	  "the frozen tree until two walks agree",
 	  probe_cgroup_tasks_events },
 	{ "proc-sigactions", "/proc/PID/sigactions (patch 2)",
-	  "signal handlers are read by injecting rt_sigaction() into each task, 64 "
-	  "injected system calls per process",
+	  "signal handlers are read by injecting rt_sigaction() into each task, one "
+	  "injected system call per signal its /proc/PID/status shows caught or ignored, "
+	  "plus SIGCHLD",
 	  probe_proc_sigactions },
 };
 

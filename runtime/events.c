@@ -1,6 +1,7 @@
 /* events: runc's stats records, plus "oom" and "exit" notifications taken
  * from the kernel (an OOM eventfd / memory.events, and a pidfd of the init)
- * rather than from polling. */
+ * rather than from polling, and "tasks" (fork and exit counts) where the
+ * kernel has cgroup.tasks.events (ferry's patch 1). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "container.h"
+#include "coordinator/coordinator.h"
 #include "util.h"
 
 static void key(yajl_gen g, const char *k)
@@ -168,6 +170,48 @@ static bool oom_happened(const struct rt_container *c, int fd, uint64_t *last)
 	return more;
 }
 
+/* The container's task counters, when the kernel has them. */
+struct tasks_watch {
+	int fd; /* -1: no cgroup.tasks.events here */
+	struct cr_tasks_events last;
+};
+
+static void tasks_watch_open(const struct rt_container *c, struct tasks_watch *w)
+{
+	struct rt_err *e = NULL;
+	w->fd = rt_cgroup_tasks_events_fd(c->cgroup);
+	if (w->fd >= 0 && cr_tasks_events_read(w->fd, &w->last, &e) < 0) {
+		rt_err_free(e);
+		close(w->fd);
+		w->fd = -1;
+	}
+}
+
+/* Woken by POLLPRI: one record when fork or exit moved. A file that can no
+ * longer be read (the cgroup went away) is dropped from the poll set. */
+static void tasks_changed(const char *id, struct tasks_watch *w, struct pollfd *p)
+{
+	struct cr_tasks_events now;
+	struct rt_err *e = NULL;
+	if (cr_tasks_events_read(w->fd, &now, &e) < 0) {
+		rt_err_free(e);
+		close(w->fd);
+		w->fd = p->fd = -1;
+		return;
+	}
+	if (now.fork == w->last.fork && now.exit == w->last.exit)
+		return;
+	w->last = now;
+	yajl_gen g = event_open("tasks", id);
+	key(g, "data");
+	yajl_gen_map_open(g);
+	kv_u64(g, "fork", now.fork);
+	kv_u64(g, "exit", now.exit);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	emit(g);
+}
+
 static int stream(const struct rt_container *c, unsigned interval_ms,
 		  struct rt_err **err)
 {
@@ -175,27 +219,38 @@ static int stream(const struct rt_container *c, unsigned interval_ms,
 	struct rt_err *e = NULL;
 	cleanup_close int oom = rt_cgroup_oom_fd(c->cgroup, &e);
 	rt_err_free(e); /* no memory controller: no oom events */
-	struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN },
-			       { .fd = oom, .events = POLLIN } };
+	struct tasks_watch tw;
+	tasks_watch_open(c, &tw);
+	struct pollfd p[3] = { { .fd = pidfd, .events = POLLIN },
+			       { .fd = oom, .events = POLLIN },
+			       { .fd = tw.fd, .events = POLLPRI } };
 	long long next = now_ms();
 	uint64_t last_ooms = oom_kills(c);
+	int ret = 0;
 	for (;;) {
 		if (now_ms() >= next) {
-			if (print_stats(c, err) < 0)
-				return -1;
+			if ((ret = print_stats(c, err)) < 0)
+				break;
 			next = now_ms() + interval_ms;
 		}
 		int wait = (int)(next - now_ms());
-		if (poll(p, 2, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
-			return rt_err_set(err, errno, "poll");
+		if (poll(p, 3, wait < 0 ? 0 : wait) < 0 && errno != EINTR) {
+			ret = rt_err_set(err, errno, "poll");
+			break;
+		}
 		if ((p[1].revents & POLLIN) && oom_happened(c, oom, &last_ooms))
 			print_simple("oom", c->id);
+		if (p[2].revents & POLLPRI)
+			tasks_changed(c->id, &tw, &p[2]);
 		if (pidfd < 0 || (p[0].revents & POLLIN) ||
 		    !rt_proc_alive(c->state->pid, c->state->pid_start_time)) {
 			print_simple("exit", c->id);
-			return 0;
+			break;
 		}
 	}
+	if (tw.fd >= 0)
+		close(tw.fd);
+	return ret;
 }
 
 int rt_container_events(const struct rt_context *ctx, const char *id, bool once,

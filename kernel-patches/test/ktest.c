@@ -642,6 +642,35 @@ static void test_ferry_check(void)
 	       "ferry-check-sees-patch-2", "exit %d; proc-sigactions supported", rc);
 }
 
+/* ferry's own code on this kernel's file (tests/unit/test-sigactions.c):
+ * cr_sigactions_parse must match rt_sigaction (a case skipped on kernels
+ * without patch 2), and cr_dump must take its handlers from the file (the
+ * image keeps a SIG_DFL action's flags and mask, which injection does not
+ * record). */
+static void test_ferry_sigactions(void)
+{
+	if (access("/test-sigactions", X_OK) != 0) {
+		printf("KTEST INFO no /test-sigactions in the initramfs: ferry's use not run\n");
+		return;
+	}
+	static char out[8192];
+	char *argv[] = { "/test-sigactions", NULL };
+	int rc = run_capture(argv, out, sizeof(out));
+	const char *own = strstr(out, "the kernel's own file parses");
+	const char *eol = own ? strchr(own, '\n') : NULL;
+	bool skipped = own && eol && memmem(own, (size_t)(eol - own), "# SKIP", 6) != NULL;
+	bool failed = strstr(out, "not ok") != NULL;
+	result(rc == 0 && own && !skipped && !failed, "ferry-parses-sigactions",
+	       "test-sigactions exit %d, kernel file case %s, %s", rc,
+	       !own ? "absent" : skipped ? "skipped" : "run", failed ? "a case failed" : "all ok");
+	result(rc == 0 && !failed && strstr(out, "reads /proc/PID/sigactions"),
+	       "ferry-dump-reads-sigactions", "cr_dump %s",
+	       strstr(out, "reads /proc/PID/sigactions") ? "took the handlers from the file"
+							  : "did not use the file");
+	if (rc != 0 || failed)
+		printf("%s", out);
+}
+
 static void mount_basics(void)
 {
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -676,6 +705,7 @@ int main(void)
 	test_sigactions_vs_injection();
 	test_sigactions_permission();
 	test_ferry_check();
+	test_ferry_sigactions();
 	printf("KTEST END %d passed, %d failed\n", n_pass, n_fail);
 	fflush(stdout);
 	if (init) {

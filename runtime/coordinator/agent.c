@@ -268,12 +268,24 @@ static long ag_do(struct agent *ag, const struct agent_msg *m, int fd, int *out_
 	}
 }
 
+/* Every action back to the kernel's initial one (SIG_DFL, no flags, no
+ * restorer, no mask; what execve leaves): the runtime's handlers go, zombies
+ * we create stay zombies (SIGCHLD), and restore injects only the dumped
+ * actions that differ from it (signals.c). Our children inherit it. */
+static void reset_signals(void)
+{
+	static const uint64_t initial[4];
+	for (int sig = 1; sig <= CR_NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, initial, NULL, 8);
+}
+
 _Noreturn void cr_restore_agent(int sock)
 {
 	static struct agent ag;
 	ag.sock = sock;
 	ag.n_fds = 0;
-	signal(SIGCHLD, SIG_DFL); /* zombies we create stay zombies */
+	reset_signals();
 	for (;;) {
 		struct agent_msg m;
 		int fd = -1, out_fds[MSG_MAX_FDS] = { -1, -1 };

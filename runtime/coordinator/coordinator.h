@@ -83,6 +83,15 @@ struct cr_tasks_events {
 int cr_tasks_events_open(const char *cgroup_dir);
 int cr_tasks_events_read(int fd, struct cr_tasks_events *out, struct rt_err **err);
 
+/* One signal's action as rt_sigaction(sig, NULL, &old) returns it. */
+struct cr_ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+/* Parse the text of /proc/PID/sigactions (ferry's patch 2: one line
+ * "SIG 0xHANDLER 0xFLAGS 0xRESTORER MASK" per signal 1..64) into
+ * act[1..64]; act has 65 entries. Signal dumps use it (signals.c). */
+int cr_sigactions_parse(const char *text, struct cr_ksigaction *act, struct rt_err **err);
+
 /* ---- checkpoint and restore (dump.c, restore.c) ----
  *
  * The coordinator knows nothing about OCI: the runtime hands it a task tree

@@ -1,9 +1,12 @@
-/* Signal state (signal-PID.img): handlers of every signal (read with an
- * injected rt_sigaction), and pending signals, shared and per thread
- * (PTRACE_PEEKSIGINFO). Masks are per-thread state in core-PID.img.
- * Restore installs the handlers and re-queues the pending signals from
- * inside the task (rt_sigqueueinfo / rt_tgsigqueueinfo to itself), while
- * every signal is still blocked. */
+/* Signal state (signal-PID.img): handlers of every signal, and pending
+ * signals, shared and per thread (PTRACE_PEEKSIGINFO). Masks are per-thread
+ * state in core-PID.img. The handlers come from /proc/PID/sigactions where
+ * the kernel has it (ferry's patch 2), else from rt_sigaction injected for
+ * the signals /proc/PID/status names caught or ignored (and SIGCHLD); every
+ * other signal is recorded as the kernel's initial action, all zero.
+ * Restore installs the non-initial handlers (the agent reset all of its own)
+ * and re-queues the pending signals from inside the task (rt_sigqueueinfo /
+ * rt_tgsigqueueinfo to itself), while every signal is still blocked. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,10 +20,6 @@
 #include "coordinator/internal.h"
 #include "util.h"
 
-struct ksigaction {
-	uint64_t handler, flags, restorer, mask;
-};
-
 static int put_rec(struct cr_img *img, struct cr_rec *r, struct rt_err **err)
 {
 	int ret = cr_img_write(img, r, err);
@@ -28,23 +27,105 @@ static int put_rec(struct cr_img *img, struct cr_rec *r, struct rt_err **err)
 	return ret;
 }
 
+/* "N 0xHANDLER 0xFLAGS 0xRESTORER MASK\n" for N = 1..64, MASK in SigBlk's
+ * hex format (kernel-patches/README.md, patch 2). act is indexed by signal;
+ * every signal must appear exactly once. */
+int cr_sigactions_parse(const char *text, struct cr_ksigaction *act, struct rt_err **err)
+{
+	uint64_t seen = 0;
+	for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+		char line[128];
+		int sig, end = 0;
+		unsigned long long h, f, r, m;
+		size_t len = strcspn(l, "\n");
+		if (len == 0)
+			continue;
+		snprintf(line, sizeof(line), "%.*s", (int)len, l);
+		if (len >= sizeof(line) ||
+		    sscanf(line, "%d 0x%llx 0x%llx 0x%llx %16llx%n", &sig, &h, &f, &r, &m, &end) !=
+			    5 || line[end] != '\0')
+			return rt_err_set(err, 0, "sigactions: bad line \"%.*s\"", (int)len, l);
+		if (sig < 1 || sig > CR_NSIG || (seen & (1ull << (sig - 1))))
+			return rt_err_set(err, 0, "sigactions: bad or repeated signal %d", sig);
+		seen |= 1ull << (sig - 1);
+		act[sig] = (struct cr_ksigaction){ h, f, r, m };
+	}
+	if (seen != ~0ull)
+		return rt_err_set(err, 0, "sigactions: %d of %d signals",
+				  __builtin_popcountll(seen), CR_NSIG);
+	return 0;
+}
+
+/* The signals whose action can differ from the initial one (SIG_DFL, no
+ * flags, no mask): SigIgn and SigCgt of /proc/PID/status, plus SIGCHLD,
+ * whose SA_NOCLDWAIT and SA_NOCLDSTOP act even with SIG_DFL. The flags
+ * and mask of any other SIG_DFL action have no effect and are not kept. */
+static int custom_signals(pid_t pid, uint64_t *set, struct rt_err **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	cleanup_free char *text = NULL;
+	if (rt_read_file(path, &text, NULL, err) < 0)
+		return -1;
+	const char *ign = strstr(text, "\nSigIgn:"), *cgt = strstr(text, "\nSigCgt:");
+	if (!ign || !cgt)
+		return rt_err_set(err, 0, "'%s': no SigIgn/SigCgt", path);
+	*set = strtoull(ign + 8, NULL, 16) | strtoull(cgt + 8, NULL, 16) |
+	       1ull << (SIGCHLD - 1);
+	return 0;
+}
+
+static int inject_actions(struct cr_dtask *t, struct cr_ksigaction *act,
+			  struct rt_err **err)
+{
+	uint64_t set = 0;
+	if (custom_signals(t->hpid, &set, err) < 0)
+		return -1;
+	for (int sig = 1; sig <= CR_NSIG; sig++) {
+		if (!(set & (1ull << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (cr_inj_ok(&t->inj, "rt_sigaction", SYS_rt_sigaction, sig, 0,
+			      (long)t->scratch, 8, 0, 0, NULL, err) < 0 ||
+		    cr_mem_read(t->hpid, t->scratch, &act[sig], sizeof(act[sig]), err) < 0)
+			return rt_err_wrap(err, "signal %d", sig);
+	}
+	return 0;
+}
+
+/* One read of /proc/PID/sigactions: 1 if done, 0 if the kernel lacks it. */
+static int read_actions(pid_t pid, struct cr_ksigaction *act, struct rt_err **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/sigactions", pid);
+	cleanup_free char *text = NULL;
+	cleanup_err struct rt_err *e = NULL;
+	if (rt_read_file(path, &text, NULL, &e) < 0) {
+		if (e->code == ENOENT)
+			return 0;
+		*err = steal_pointer(&e);
+		return -1;
+	}
+	if (cr_sigactions_parse(text, act, err) < 0)
+		return rt_err_wrap(err, "'%s'", path);
+	return 1;
+}
+
 static int dump_actions(struct cr_dtask *t, struct cr_img *img, struct rt_err **err)
 {
+	struct cr_ksigaction act[CR_NSIG + 1] = { 0 };
+	int got = read_actions(t->hpid, act, err);
+	if (got < 0 || (got == 0 && inject_actions(t, act, err) < 0))
+		return -1;
 	for (int sig = 1; sig <= CR_NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		struct ksigaction ka;
 		struct cr_rec r;
-		if (cr_inj_ok(&t->inj, "rt_sigaction", SYS_rt_sigaction, sig, 0,
-			      (long)t->scratch, 8, 0, 0, NULL, err) < 0 ||
-		    cr_mem_read(t->hpid, t->scratch, &ka, sizeof(ka), err) < 0)
-			return rt_err_wrap(err, "signal %d", sig);
 		cr_rec_init(&r, CR_R_SIGACT);
 		cr_put_u32(&r, (uint32_t)sig);
-		cr_put_u64(&r, ka.handler);
-		cr_put_u64(&r, ka.flags);
-		cr_put_u64(&r, ka.restorer);
-		cr_put_u64(&r, ka.mask);
+		cr_put_u64(&r, act[sig].handler);
+		cr_put_u64(&r, act[sig].flags);
+		cr_put_u64(&r, act[sig].restorer);
+		cr_put_u64(&r, act[sig].mask);
 		if (put_rec(img, &r, err) < 0)
 			return -1;
 	}
@@ -97,7 +178,7 @@ static int dump_signals(struct cr_dump_ctx *c, struct cr_dtask *t,
 struct sig_rec {
 	uint32_t type;
 	uint32_t sig;         /* the action's signal, or the pending si_signo */
-	struct ksigaction ka; /* CR_R_SIGACT */
+	struct cr_ksigaction ka; /* CR_R_SIGACT */
 	uint32_t tid;         /* CR_R_SIGINFO: 0 for the process-wide queue */
 	const void *si;       /* CR_R_SIGINFO: a siginfo_t, inside the record */
 };
@@ -173,9 +254,14 @@ static int walk_signals(struct cr_restore_ctx *c, struct cr_rtask *t, sig_fn fn,
 	}
 }
 
+/* The agent left every action initial (agent.c, reset_signals): only the
+ * others need a round trip. */
 static int restore_action(struct cr_rtask *t, const struct sig_rec *s,
 			  struct rt_err **err)
 {
+	static const struct cr_ksigaction initial;
+	if (memcmp(&s->ka, &initial, sizeof(initial)) == 0)
+		return 0;
 	if (cr_mem_write(t->hpid, t->helper, &s->ka, sizeof(s->ka), err) < 0 ||
 	    cr_inj_ok(&t->inj, "rt_sigaction", SYS_rt_sigaction, s->sig, (long)t->helper,
 		      0, 8, 0, 0, NULL, err) < 0)

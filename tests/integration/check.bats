@@ -90,7 +90,7 @@ status_of() {
 	assert_output_has "proc-sigactions      missing    no /proc/PID/sigactions"
 	assert_output_has "instead: signal handlers are read by injecting rt_sigaction()"
 	assert_output_has "cgroup-tasks-events  missing"
-	assert_output_has "instead: ferry events polls cgroup.procs"
+	assert_output_has "instead: ferry events has no tasks records"
 }
 
 @test "check with FERRY_FORCE_PPID_WALK=1 verifies the PPid fallback" {

@@ -94,3 +94,31 @@ load helpers
 	assert_failure
 	assert_output_has "does not exist"
 }
+
+# cgroup.tasks.events (kernel patch 1) is in every non-root cgroup2 cgroup,
+# or in none.
+kernel_has_tasks_events() {
+	local mnt
+	mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -n1)
+	[ -n "$mnt" ] && compgen -G "$mnt/*/cgroup.tasks.events" >/dev/null
+}
+
+@test "events reports forks and exits as tasks records only with kernel patch 1" {
+	run_detached
+	(timeout 4 "$FERRY" --root "$ROOT" events --interval 10s "$ID" >"$TEST_DIR/events" 2>&1) &
+	track_background $!
+	sleep 1
+	ferry exec "$ID" /bin/payload exit 0
+	assert_success
+	if kernel_has_tasks_events; then
+		# The exec'd process moved in (not counted) and exited.
+		wait_for_output "$TEST_DIR/events" '"type": *"tasks"'
+		sleep 1
+		run_cmd grep '"tasks"' "$TEST_DIR/events"
+		jq -e ".id == \"$ID\" and .data.exit >= 1" <<<"$(tail -n1 <<<"$output")" >/dev/null
+	else
+		sleep 1
+		run_cmd grep -c '"tasks"' "$TEST_DIR/events"
+		assert_eq "$output" 0 "tasks records without the patch"
+	fi
+}
