@@ -168,19 +168,6 @@ static void free_isk(struct cr_rfile *f)
 	f->priv = NULL;
 }
 
-static int get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a, socklen_t *len,
-		    struct rt_err **err)
-{
-	const void *p;
-	size_t n;
-	if (cr_get_bytes(r, what, &p, &n, sizeof(*a), err) < 0)
-		return -1;
-	memset(a, 0, sizeof(*a));
-	memcpy(a, p, n);
-	*len = (socklen_t)n;
-	return 0;
-}
-
 static int load_queue(struct cr_rd *r, struct isk *s, struct rt_err **err)
 {
 	uint32_t n;
@@ -197,7 +184,7 @@ static int load_queue(struct cr_rd *r, struct isk *s, struct rt_err **err)
 	for (; s->nq < n; s->nq++) {
 		struct dgram *g = &s->q[s->nq];
 		const void *b;
-		if (get_addr(&q, "sender", &g->from, &g->fromlen, err) < 0 ||
+		if (cr_sk_get_addr(&q, "sender", &g->from, &g->fromlen, err) < 0 ||
 		    cr_get_bytes(&q, "datagram", &b, &g->len, 65536, err) < 0)
 			return -1;
 		g->p = xmalloc(g->len ? g->len : 1);
@@ -215,8 +202,8 @@ static int load_inet(struct cr_rd *r, struct cr_rfile *f, struct rt_err **err)
 	    cr_get_u32(r, "protocol", &s->proto, err) < 0 ||
 	    cr_get_u32(r, "state", &s->state, err) < 0 ||
 	    cr_get_u32(r, "backlog", &s->backlog, err) < 0 ||
-	    get_addr(r, "address", &s->addr, &s->addrlen, err) < 0 ||
-	    get_addr(r, "peer", &s->peer, &s->peerlen, err) < 0)
+	    cr_sk_get_addr(r, "address", &s->addr, &s->addrlen, err) < 0 ||
+	    cr_sk_get_addr(r, "peer", &s->peer, &s->peerlen, err) < 0)
 		return -1;
 	for (size_t i = 0; i < N_OPTS; i++)
 		if (cr_get_u32(r, opts[i].what, (uint32_t *)&s->opt[i], err) < 0)

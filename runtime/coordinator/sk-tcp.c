@@ -329,19 +329,6 @@ static void free_tcp(struct cr_rfile *f)
 	f->priv = NULL;
 }
 
-static int get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a, socklen_t *len,
-		    struct rt_err **err)
-{
-	const void *p;
-	size_t n;
-	if (cr_get_bytes(r, what, &p, &n, sizeof(*a), err) < 0)
-		return -1;
-	memset(a, 0, sizeof(*a));
-	memcpy(a, p, n);
-	*len = (socklen_t)n;
-	return 0;
-}
-
 static int get_data(struct cr_rd *r, const char *what, uint8_t **to, size_t *n, struct rt_err **err)
 {
 	const void *p;
@@ -360,8 +347,8 @@ static int load_tcp(struct cr_rd *r, struct cr_rfile *f, struct rt_err **err)
 	f->priv = s;
 	if (cr_get_u32(r, "mode", &s->mode, err) < 0 ||
 	    cr_get_u32(r, "family", &s->family, err) < 0 ||
-	    get_addr(r, "local", &s->local, &s->llen, err) < 0 ||
-	    get_addr(r, "peer", &s->peer, &s->plen, err) < 0 ||
+	    cr_sk_get_addr(r, "local", &s->local, &s->llen, err) < 0 ||
+	    cr_sk_get_addr(r, "peer", &s->peer, &s->plen, err) < 0 ||
 	    cr_get_u32(r, "recv seq", &s->seq[0], err) < 0 ||
 	    get_data(r, "recv queue", &s->data[0], &s->len[0], err) < 0 ||
 	    cr_get_u32(r, "send seq", &s->seq[1], err) < 0 ||

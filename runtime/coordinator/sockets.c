@@ -146,3 +146,16 @@ void cr_sk_describe_addr(struct cr_desc *d, const char *key, const struct sockad
 		cr_desc_strf(d, key, "[%s]:%u", ip, ntohs(i->sin6_port));
 	}
 }
+
+int cr_sk_get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a,
+		   socklen_t *len, struct rt_err **err)
+{
+	const void *p;
+	size_t n;
+	if (cr_get_bytes(r, what, &p, &n, sizeof(*a), err) < 0)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	memcpy(a, p, n);
+	*len = (socklen_t)n;
+	return 0;
+}

@@ -4,6 +4,8 @@
 #ifndef FERRY_CR_SOCKETS_H
 #define FERRY_CR_SOCKETS_H
 
+#include <sys/socket.h>
+
 #include "coordinator/fdkind.h"
 
 /* The family kinds' numbers inside a socket record: never reuse one. */
@@ -21,5 +23,10 @@ struct cr_desc;
 struct sockaddr_storage;
 /* "1.2.3.4:80" or "[::1]:80" under key, for ferry inspect (inet and tcp). */
 void cr_sk_describe_addr(struct cr_desc *d, const char *key, const struct sockaddr_storage *a);
+
+struct cr_rd;
+/* A socket address stored with cr_put_bytes, bounded by sockaddr_storage. */
+int cr_sk_get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a,
+		   socklen_t *len, struct rt_err **err);
 
 #endif
