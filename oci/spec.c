@@ -16,6 +16,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "oci/config.h"
+#include "oci/json-gen.h"
 #include "util.h"
 
 #ifndef FERRY_VERSION
@@ -33,30 +34,6 @@
 
 /* ---- generation helpers --------------------------------------------------- */
 
-static void gen_str(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gen_key_str(yajl_gen g, const char *key, const char *val)
-{
-	gen_str(g, key);
-	gen_str(g, val);
-}
-
-static void gen_key_int(yajl_gen g, const char *key, long long val)
-{
-	gen_str(g, key);
-	yajl_gen_integer(g, val);
-}
-
-static void gen_key_bool(yajl_gen g, const char *key, bool val)
-{
-	gen_str(g, key);
-	yajl_gen_bool(g, val);
-}
-
-/* key: [ v[0], v[1], ... ] for a NULL-terminated list. */
 static void gen_key_strv(yajl_gen g, const char *key, const char *const *v)
 {
 	gen_str(g, key);

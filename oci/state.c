@@ -16,6 +16,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "oci/json-gen.h"
 #include "util.h"
 
 /* Far above any real state.json; refuses to slurp a runaway file. */
@@ -88,34 +89,7 @@ static char *utf8_sanitize(const char *s)
 
 /* ---- generation ---------------------------------------------------------- */
 
-static void gen_str(yajl_gen g, const char *s)
-{
-	if (s == NULL) {
-		yajl_gen_null(g);
-		return;
-	}
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 static void gen_key(yajl_gen g, const char *key) { gen_str(g, key); }
-
-static void gen_key_str(yajl_gen g, const char *key, const char *val)
-{
-	gen_key(g, key);
-	gen_str(g, val);
-}
-
-static void gen_key_int(yajl_gen g, const char *key, long long val)
-{
-	gen_key(g, key);
-	yajl_gen_integer(g, val);
-}
-
-static void gen_key_bool(yajl_gen g, const char *key, bool val)
-{
-	gen_key(g, key);
-	yajl_gen_bool(g, val);
-}
 
 /* Copy the generator's buffer out (with yajl's final newline); frees g. */
 static char *gen_take(yajl_gen g)

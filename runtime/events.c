@@ -12,66 +12,56 @@
 #include <yajl/yajl_gen.h>
 
 #include "container.h"
+#include "oci/json-gen.h"
 #include "coordinator/coordinator.h"
 #include "util.h"
 
-static void key(yajl_gen g, const char *k)
-{
-	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-}
-
-static void kv_u64(yajl_gen g, const char *k, uint64_t v)
-{
-	key(g, k);
-	yajl_gen_integer(g, (long long)v);
-}
-
 static void gen_cpu(yajl_gen g, const struct rt_cgroup_stats *s)
 {
-	key(g, "cpu");
+	gen_str(g, "cpu");
 	yajl_gen_map_open(g);
-	key(g, "usage");
+	gen_str(g, "usage");
 	yajl_gen_map_open(g);
-	kv_u64(g, "total", s->cpu_total_ns);
-	key(g, "percpu");
+	gen_key_int(g, "total", (long long)s->cpu_total_ns);
+	gen_str(g, "percpu");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < s->n_cpus; i++)
 		yajl_gen_integer(g, (long long)s->cpu_percpu_ns[i]);
 	yajl_gen_array_close(g);
-	kv_u64(g, "kernel", s->cpu_kernel_ns);
-	kv_u64(g, "user", s->cpu_user_ns);
+	gen_key_int(g, "kernel", (long long)s->cpu_kernel_ns);
+	gen_key_int(g, "user", (long long)s->cpu_user_ns);
 	yajl_gen_map_close(g);
-	key(g, "throttling");
+	gen_str(g, "throttling");
 	yajl_gen_map_open(g);
-	kv_u64(g, "periods", s->cpu_total_periods);
-	kv_u64(g, "throttledPeriods", s->cpu_throttled_periods);
-	kv_u64(g, "throttledTime", s->cpu_throttled_ns);
+	gen_key_int(g, "periods", (long long)s->cpu_total_periods);
+	gen_key_int(g, "throttledPeriods", (long long)s->cpu_throttled_periods);
+	gen_key_int(g, "throttledTime", (long long)s->cpu_throttled_ns);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 }
 
 static void gen_memory(yajl_gen g, const struct rt_cgroup_stats *s)
 {
-	key(g, "memory");
+	gen_str(g, "memory");
 	yajl_gen_map_open(g);
-	kv_u64(g, "cache", s->mem_cache);
-	key(g, "usage");
+	gen_key_int(g, "cache", (long long)s->mem_cache);
+	gen_str(g, "usage");
 	yajl_gen_map_open(g);
-	kv_u64(g, "limit", s->mem_limit);
-	kv_u64(g, "usage", s->mem_usage);
-	kv_u64(g, "max", s->mem_max_usage);
-	kv_u64(g, "failcnt", s->mem_failcnt);
+	gen_key_int(g, "limit", (long long)s->mem_limit);
+	gen_key_int(g, "usage", (long long)s->mem_usage);
+	gen_key_int(g, "max", (long long)s->mem_max_usage);
+	gen_key_int(g, "failcnt", (long long)s->mem_failcnt);
 	yajl_gen_map_close(g);
-	key(g, "swap");
+	gen_str(g, "swap");
 	yajl_gen_map_open(g);
-	kv_u64(g, "limit", s->swap_limit);
-	kv_u64(g, "usage", s->swap_usage);
+	gen_key_int(g, "limit", (long long)s->swap_limit);
+	gen_key_int(g, "usage", (long long)s->swap_usage);
 	yajl_gen_map_close(g);
-	key(g, "raw");
+	gen_str(g, "raw");
 	yajl_gen_map_open(g);
-	kv_u64(g, "cache", s->mem_cache);
-	kv_u64(g, "rss", s->mem_rss);
-	kv_u64(g, "oom_kill", s->oom_kills);
+	gen_key_int(g, "cache", (long long)s->mem_cache);
+	gen_key_int(g, "rss", (long long)s->mem_rss);
+	gen_key_int(g, "oom_kill", (long long)s->oom_kills);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 }
@@ -91,10 +81,10 @@ static yajl_gen event_open(const char *type, const char *id)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	yajl_gen_map_open(g);
-	key(g, "type");
-	key(g, type);
-	key(g, "id");
-	key(g, id);
+	gen_str(g, "type");
+	gen_str(g, type);
+	gen_str(g, "id");
+	gen_str(g, id);
 	return g;
 }
 
@@ -111,19 +101,19 @@ static int print_stats(const struct rt_container *c, struct rt_err **err)
 	if (rt_cgroup_stats(c->cgroup, &s, err) < 0)
 		return -1;
 	yajl_gen g = event_open("stats", c->id);
-	key(g, "data");
+	gen_str(g, "data");
 	yajl_gen_map_open(g);
 	gen_cpu(g, &s);
 	gen_memory(g, &s);
-	key(g, "pids");
+	gen_str(g, "pids");
 	yajl_gen_map_open(g);
-	kv_u64(g, "current", s.pids_current);
-	kv_u64(g, "limit", s.pids_limit);
+	gen_key_int(g, "current", (long long)s.pids_current);
+	gen_key_int(g, "limit", (long long)s.pids_limit);
 	yajl_gen_map_close(g);
-	key(g, "blkio");
+	gen_str(g, "blkio");
 	yajl_gen_map_open(g);
 	yajl_gen_map_close(g);
-	key(g, "hugetlb");
+	gen_str(g, "hugetlb");
 	yajl_gen_map_open(g);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
@@ -203,10 +193,10 @@ static void tasks_changed(const char *id, struct tasks_watch *w, struct pollfd *
 		return;
 	w->last = now;
 	yajl_gen g = event_open("tasks", id);
-	key(g, "data");
+	gen_str(g, "data");
 	yajl_gen_map_open(g);
-	kv_u64(g, "fork", now.fork);
-	kv_u64(g, "exit", now.exit);
+	gen_key_int(g, "fork", (long long)now.fork);
+	gen_key_int(g, "exit", (long long)now.exit);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	emit(g);
