@@ -133,14 +133,19 @@ build_initramfs() {
 		say "no static ferry (run make first); ferry check is not run in the guest"
 		rm -f "$root/ferry"
 	fi
-	# ferry's parser of /proc/PID/sigactions and cr_dump, on the real file.
-	if [ -e build/tests/unit/test-sigactions.o ] && [ -e build/libferry.a ] &&
-		cc -static -o "$root/test-sigactions" build/tests/unit/test-sigactions.o \
-			build/libferry.a -lyajl_s -lseccomp -lcap >>"$log/ferry-static.log" 2>&1; then
-		say "static test-sigactions included"
-	else
-		rm -f "$root/test-sigactions"
-	fi
+	# ferry's own unit tests of what the patches give it, on the real
+	# files: the parser of /proc/PID/sigactions and cr_dump reading it;
+	# cr_dump's tree walks with cgroup.tasks.events.
+	local t
+	for t in test-sigactions test-seize; do
+		if [ -e "build/tests/unit/$t.o" ] && [ -e build/libferry.a ] &&
+			cc -static -o "$root/$t" "build/tests/unit/$t.o" \
+				build/libferry.a -lyajl_s -lseccomp -lcap >>"$log/ferry-static.log" 2>&1; then
+			say "static $t included"
+		else
+			rm -f "$root/$t"
+		fi
+	done
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$KT_DIR/initramfs.cpio.gz"
 }
 

@@ -246,9 +246,14 @@ int rt_cgroup_empty_fd(const struct rt_cgroup *cg, struct rt_err **err)
 	return fd;
 }
 
+const char *rt_cgroup_tasks_events_dir(const struct rt_cgroup *cg)
+{
+	return rt_cg_unified_path(cg);
+}
+
 int rt_cgroup_tasks_events_fd(const struct rt_cgroup *cg)
 {
-	const char *dir = rt_cg_unified_path(cg);
+	const char *dir = rt_cgroup_tasks_events_dir(cg);
 	if (dir == NULL) {
 		errno = ENOTSUP;
 		return -1;

@@ -108,6 +108,9 @@ int rt_cgroup_empty_fd(const struct rt_cgroup *cg, struct rt_err **err);
  * hierarchy. It polls POLLPRI on each fork, exit and migration; read it
  * with cr_tasks_events_read (which re-arms it). */
 int rt_cgroup_tasks_events_fd(const struct rt_cgroup *cg);
+/* The directory that file would be in (the unified cgroup), or NULL without
+ * a cgroup2 hierarchy: the checkpoint coordinator opens it itself. */
+const char *rt_cgroup_tasks_events_dir(const struct rt_cgroup *cg);
 
 /* Rebuild a handle from what state.json stored (names/paths/rel). */
 struct rt_cgroup *rt_cgroup_from_parts(enum rt_cgroup_layout layout, size_t n,

@@ -21,11 +21,14 @@ static int freeze_cgroup(void *arg, bool frozen, struct rt_err **err)
 static struct cr_freezer freezer_of(struct rt_cgroup *cg)
 {
 	/* The unified freezer (v2 or the hybrid mirror cgroup) lets ptrace
-	 * stops be reported while frozen; the v1 freezer does not. */
+	 * stops be reported while frozen; the v1 freezer does not. The
+	 * unified cgroup may count the tasks (cgroup.tasks.events), which
+	 * spares the dump its second tree walk. */
 	struct cr_freezer f = {
 		.arg = cg,
 		.freeze = freeze_cgroup,
 		.reports_stops = cg->layout != RT_CGROUP_V1,
+		.tasks_events_dir = rt_cgroup_tasks_events_dir(cg),
 	};
 	return f;
 }

@@ -671,6 +671,49 @@ static void test_ferry_sigactions(void)
 		printf("%s", out);
 }
 
+/* The text of out's TAP line that contains what, without "ok N - "; NULL
+ * when there is none or it was skipped. */
+static const char *tap_line(const char *out, const char *what, char *buf, size_t size)
+{
+	const char *p = strstr(out, what);
+	if (p == NULL)
+		return NULL;
+	const char *bol = p, *eol = strchr(p, '\n');
+	while (bol > out && bol[-1] != '\n')
+		bol--;
+	size_t n = eol ? (size_t)(eol - bol) : strlen(bol);
+	snprintf(buf, size, "%.*s", (int)n, bol);
+	if (strstr(buf, "# SKIP"))
+		return NULL;
+	const char *dash = strstr(buf, " - ");
+	return dash ? dash + 3 : buf;
+}
+
+/* ferry's dump on this kernel's cgroup.tasks.events (tests/unit/
+ * test-seize.c): a frozen tree in a cgroup with the file is walked once,
+ * and a fork into the cgroup while the seize has it thawed is noticed in
+ * the counters and costs the second walk. */
+static void test_ferry_seize(void)
+{
+	if (access("/test-seize", X_OK) != 0) {
+		printf("KTEST INFO no /test-seize in the initramfs: ferry's use not run\n");
+		return;
+	}
+	static char out[8192];
+	char *argv[] = { "/test-seize", NULL };
+	int rc = run_capture(argv, out, sizeof(out));
+	bool failed = strstr(out, "not ok") != NULL;
+	char once[512], race[512];
+	const char *o = tap_line(out, "is dumped after one walk", once, sizeof(once));
+	const char *r = tap_line(out, "racing fork into the cgroup", race, sizeof(race));
+	result(rc == 0 && !failed && o, "ferry-dump-walks-once", "%s",
+	       o ? o : "no one-walk case ran");
+	result(rc == 0 && !failed && r, "ferry-dump-notices-racing-fork", "%s",
+	       r ? r : "no racing-fork case ran");
+	if (rc != 0 || failed)
+		printf("%s", out);
+}
+
 static void mount_basics(void)
 {
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -706,6 +749,8 @@ int main(void)
 	test_sigactions_permission();
 	test_ferry_check();
 	test_ferry_sigactions();
+	if (init)
+		test_ferry_seize();
 	printf("KTEST END %d passed, %d failed\n", n_pass, n_fail);
 	fflush(stdout);
 	if (init) {

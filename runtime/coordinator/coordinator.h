@@ -37,7 +37,8 @@ enum cr_pstree_walk {
  * before its children (depth-first, children in ascending pid order). It is
  * exact only if the tree cannot change while it is read: the coordinator
  * freezes the cgroup first and walks again until two walks agree
- * (cr_pstree_equal). */
+ * (cr_pstree_equal), or until the cgroup's task counters stand still across
+ * a walk (cr_tasks_events_same). */
 struct cr_pstree {
 	size_t n;
 	struct cr_task *tasks;
@@ -72,9 +73,10 @@ void cr_pstree_freep(struct cr_pstree **t);
 
 /* Task counters of one cgroup2 cgroup from "cgroup.tasks.events", a file
  * only kernels with ferry's patch 1 have (kernel-patches/README.md). The
- * same values before the freeze and after the last tree walk prove that no
- * task entered or left the cgroup meanwhile (no fork raced the freeze). An
- * open fd polls POLLPRI on every change: a waiter for `ferry events`. */
+ * same values right after the freeze and after the tree walk and seize
+ * prove that no task entered or left the cgroup meanwhile (no fork raced
+ * the freeze), so the walk saw the whole tree (seize.c). An open fd polls
+ * POLLPRI on every change: a waiter for `ferry events`. */
 #define CR_TASKS_EVENTS_FILE "cgroup.tasks.events"
 struct cr_tasks_events {
 	uint64_t fork, exit, migrate_in, migrate_out;
@@ -82,6 +84,10 @@ struct cr_tasks_events {
 /* An fd of dir's file, or -1 with errno (ENOENT: no patch 1 here). */
 int cr_tasks_events_open(const char *cgroup_dir);
 int cr_tasks_events_read(int fd, struct cr_tasks_events *out, struct rt_err **err);
+/* No task was created, exited or moved in or out between the two reads.
+ * Migrations count too: they are not a fork racing the freeze, but a tree
+ * someone rearranges during a dump deserves the second walk. */
+bool cr_tasks_events_same(const struct cr_tasks_events *a, const struct cr_tasks_events *b);
 
 /* One signal's action as rt_sigaction(sig, NULL, &old) returns it. */
 struct cr_ksigaction {
@@ -130,6 +136,11 @@ struct cr_freezer {
 	/* The cgroup was frozen before the checkpoint (a paused container):
 	 * leave it frozen when the tasks are released. */
 	bool keep_frozen;
+	/* The tasks' cgroup2 directory, or NULL. Where it has
+	 * cgroup.tasks.events, a dump trusts its first tree walk when the
+	 * counters stand still across it; otherwise it walks until two walks
+	 * agree. */
+	const char *tasks_events_dir;
 };
 
 struct cr_stats {
@@ -142,6 +153,7 @@ struct cr_stats {
 				    * phase's wall time */
 	uint64_t pages_scanned, pages_written;
 	uint64_t restore_time_us, pages_restored;
+	uint64_t tree_walks; /* walks of the frozen tree until it was known */
 };
 
 struct cr_dump_opts {

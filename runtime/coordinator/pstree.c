@@ -378,6 +378,12 @@ int cr_tasks_events_read(int fd, struct cr_tasks_events *out, struct rt_err **er
 	return 0;
 }
 
+bool cr_tasks_events_same(const struct cr_tasks_events *a, const struct cr_tasks_events *b)
+{
+	return a->fork == b->fork && a->exit == b->exit && a->migrate_in == b->migrate_in &&
+	       a->migrate_out == b->migrate_out;
+}
+
 void cr_pstree_free(struct cr_pstree *t)
 {
 	if (t == NULL)

@@ -1,10 +1,15 @@
 /* Freezing and seizing the tree for a dump, and letting it go again.
  *
  * The caller's freezer stops the cgroup; we walk the tree, PTRACE_SEIZE and
- * INTERRUPT every thread, and walk again until two walks agree. With the v2
- * freezer the stops are reported while frozen; with v1 we thaw to collect
- * them (KERNEL-NOTES). Once every thread sits in a ptrace stop the cgroup is
- * thawed: nothing runs unless we resume it, and injection needs that. */
+ * INTERRUPT every thread, and walk again until two walks agree. Where the
+ * cgroup counts its tasks (cgroup.tasks.events, ferry's kernel patch 1) the
+ * second walk is spared: counters read right after the freeze and again
+ * after the seize that did not move prove that no task was created, exited
+ * or moved meanwhile, so the walk saw the whole tree. With the v2 freezer
+ * the stops are reported while frozen; with v1 we thaw to collect them
+ * (KERNEL-NOTES), which is when a fork could race. Once every thread sits in
+ * a ptrace stop the cgroup is thawed: nothing runs unless we resume it, and
+ * injection needs that. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,6 +116,41 @@ static int seize_new(struct cr_dump_ctx *c, const struct cr_pstree *t,
 	return 0;
 }
 
+/* The tasks' cgroup.tasks.events, or -1. Any failure to open it (no
+ * freezer or cgroup2 directory, ENOENT on kernels without the patch) means
+ * walking until two walks agree, which is always right. */
+static int open_tasks_events(const struct cr_freezer *f)
+{
+	if (f == NULL || f->tasks_events_dir == NULL)
+		return -1;
+	return cr_tasks_events_open(f->tasks_events_dir);
+}
+
+/* Did the counters stand still since *last? *last takes the new values. */
+static int counters_still(int fd, struct cr_tasks_events *last, bool *still,
+			  struct rt_err **err)
+{
+	struct cr_tasks_events now;
+	if (cr_tasks_events_read(fd, &now, err) < 0)
+		return -1;
+	*still = cr_tasks_events_same(last, &now);
+	*last = now;
+	return 0;
+}
+
+/* The tree is known and seized: hand it out and thaw (the tasks stay in
+ * their ptrace stops). */
+static int tree_known(struct cr_dump_ctx *c, struct cr_pstree **tree,
+		      struct cr_pstree **out, struct rt_err **err)
+{
+	const struct cr_freezer *f = c->o->freezer;
+	*out = steal_pointer(tree);
+	if (f && f->freeze(f->arg, false, err) < 0)
+		return -1;
+	c->frozen = false;
+	return 0;
+}
+
 int cr_seize_tree(struct cr_dump_ctx *c, struct cr_pstree **out,
 		  struct rt_err **err)
 {
@@ -121,23 +161,27 @@ int cr_seize_tree(struct cr_dump_ctx *c, struct cr_pstree **out,
 	c->frozen_at = cr_now_us();
 	c->st->freezing_time_us = c->frozen_at - t0;
 	c->frozen = f != NULL;
+	cleanup_close int events = open_tasks_events(f);
+	struct cr_tasks_events counts;
+	if (events >= 0 && cr_tasks_events_read(events, &counts, err) < 0)
+		return -1;
 	cleanup_pstree struct cr_pstree *prev = NULL;
 	for (int round = 0; round < 64; round++) {
 		struct cr_pstree *t = NULL;
 		if (cr_pstree_collect(c->o->root, c->o->force_ppid_walk, &t, err) < 0)
 			return -1;
-		if (prev && cr_pstree_equal(prev, t)) {
-			cr_pstree_free(t);
-			*out = steal_pointer(&prev);
-			if (f && f->freeze(f->arg, false, err) < 0)
-				return -1;
-			c->frozen = false;
-			return 0;
-		}
+		c->st->tree_walks++;
+		bool agree = prev && cr_pstree_equal(prev, t);
 		cr_pstree_free(prev);
 		prev = t;
-		if (seize_new(c, t, err) < 0)
+		if (agree)
+			return tree_known(c, &prev, out, err);
+		bool still = false;
+		if (seize_new(c, t, err) < 0 ||
+		    (events >= 0 && counters_still(events, &counts, &still, err) < 0))
 			return -1;
+		if (still)
+			return tree_known(c, &prev, out, err);
 	}
 	return rt_err_set(err, EBUSY, "the tree of pid %d keeps changing", c->o->root);
 }

@@ -344,6 +344,26 @@ checkpointed_container() {
 	assert_success
 }
 
+# One walk of the frozen tree is enough where the kernel counts the
+# cgroup's forks and exits (ferry's patch 1: kernel-patches/README.md);
+# elsewhere the dump walks until two walks agree.
+@test "stats-dump.json counts the tree walks: two without cgroup.tasks.events" {
+	requires_verb checkpoint
+	skip_if_runc "tree_walks is ferry's own"
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	local want=2
+	if "$FERRY" check --format json cgroup-tasks-events |
+		jq -e '.checks[0].status == "supported"' >/dev/null; then
+		want=1
+	fi
+	run_cmd jq -e ".tree_walks == $want" "$IMG/stats-dump.json"
+	assert_success
+}
+
 @test "inspect shows the process tree of an image" {
 	requires_verb checkpoint inspect
 	skip_if_runc "runc has no inspect (crit is CRIU's)"
