@@ -51,7 +51,7 @@ for f in "$@"; do
 done
 # The coordinator's zdtm programs through checkpoint/restore (and
 # --leave-running) in real containers.
-[ $everything -eq 0 ] || run_tap "zdtm" tests/zdtm/run.sh --variants "cr leave-running"
+[ $everything -eq 0 ] || run_tap "zdtm" tests/zdtm/run.sh --variants "cr leave-running pre-dump"
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

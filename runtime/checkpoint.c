@@ -77,19 +77,11 @@ static bool force_ppid_walk(void)
 	return v && strcmp(v, "1") == 0;
 }
 
-static int refuse_unsupported(const struct rt_checkpoint_opts *o, struct rt_err **err)
-{
-	if (o->pre_dump && o->leave_running)
-		return rt_err_set(err, 0, "--pre-dump always leaves the container running; "
-				  "drop --leave-running");
-	return 0;
-}
-
 int rt_container_checkpoint(const struct rt_context *ctx,
 			    const struct rt_checkpoint_opts *o, struct rt_err **err)
 {
 	cleanup_container struct rt_container *c = NULL;
-	if (rt_container_open(ctx, o->id, true, &c, err) < 0 || refuse_unsupported(o, err) < 0)
+	if (rt_container_open(ctx, o->id, true, &c, err) < 0)
 		return -1;
 	/* Paused is fine (containerd's shim pauses before it checkpoints); a
 	 * paused container stays paused after --leave-running. */
@@ -119,7 +111,8 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 		.freezer = &fz,
 		.leave_running = o->leave_running || o->pre_dump,
 		.pre_dump = o->pre_dump,
-		.parent_dirfd = parent,
+		.parent_path = o->parent_path,
+		.track_dir = c->dir,
 		.tcp_established = o->tcp_established,
 		.ext_unix_sk = o->ext_unix_sk,
 		.shell_job = o->shell_job,
@@ -132,8 +125,13 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 	if (cr_stats_write(dirfd, "stats-dump.json", &st, err) < 0 ||
 	    (o->work_path && write_stats(o->work_path, "stats-dump.json", &st, err) < 0))
 		return rt_err_wrap(err, "checkpoint %s", o->id);
-	rt_debug("checkpoint %s: frozen %llu us, %llu pages written", o->id,
-		 (unsigned long long)st.frozen_time_us, (unsigned long long)st.pages_written);
+	rt_debug("checkpoint %s: frozen %llu us, %llu pages written, %llu in the parent", o->id,
+		 (unsigned long long)st.frozen_time_us, (unsigned long long)st.pages_written,
+		 (unsigned long long)st.pages_in_parent);
+	if (o->parent_path && !st.parent_used)
+		rt_warn("checkpoint %s: --parent-path '%s' is not the last dump of this "
+			"container's tracked memory (a pre-dump or --leave-running checkpoint "
+			"since, or none before); every page was written", o->id, o->parent_path);
 	if (d.leave_running)
 		return 0;
 	/* The coordinator killed the tree: the container is gone, as with runc. */

@@ -75,8 +75,10 @@ const struct rt_cmd rt_cmd_checkpoint = {
 		 "   --ext-unix-sk            allow external unix sockets\n"
 		 "   --shell-job              allow a shell job (terminal of the caller)\n"
 		 "   --file-locks             allow file locks\n"
-		 "   --pre-dump               dump memory only, the container keeps running\n"
-		 "   --parent-path value      a previous pre-dump (relative to --image-path)\n"
+		 "   --pre-dump               dump memory only, the container keeps running;\n"
+		 "                            its written pages are tracked from then on\n"
+		 "   --parent-path value      the last pre-dump (relative to --image-path):\n"
+		 "                            write only the pages written since\n"
 		 "   --manage-cgroups-mode value  accepted: soft, full, strict, ignore\n",
 	.run = run,
 };

@@ -326,7 +326,7 @@ static int round_trip(void (*body)(void), int nproc, struct sample *s, char *why
 		goto out;
 	}
 	struct cr_stats ds = { 0 }, rs = { 0 };
-	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd };
 	double t0 = now_ms(), c0 = self_cpu_ms();
 	if (cr_dump(&d, &ds, &err) < 0) {
 		snprintf(why, why_len, "dump: %s", err->msg);

@@ -152,6 +152,8 @@ struct cr_stats {
 				    * it with memdump): together, the memory
 				    * phase's wall time */
 	uint64_t pages_scanned, pages_written;
+	uint64_t pages_in_parent;  /* recorded as unchanged since parent_path */
+	bool parent_used;          /* parent_path was the tracked last dump */
 	uint64_t restore_time_us, pages_restored;
 	uint64_t tree_walks; /* walks of the frozen tree until it was known */
 };
@@ -161,8 +163,19 @@ struct cr_dump_opts {
 	int images_dirfd;     /* an empty directory */
 	const struct cr_freezer *freezer;
 	bool leave_running;   /* detach and thaw instead of killing the tree */
-	bool pre_dump;        /* memory only; the tasks keep running */
-	int parent_dirfd;     /* -1, or a previous (pre-)dump: write only pages changed since */
+	/* Memory only (the pages, for a later dump's parent_path); the tasks
+	 * keep running and their written pages are tracked from here on. */
+	bool pre_dump;
+	/* A previous dump of this tree, relative to the image directory (or
+	 * absolute): pages not written since it are recorded as "in the
+	 * parent" instead of copied, and IMAGES/parent links to it. Used only
+	 * when it is the last dump the tracking saw (see track_dir); otherwise
+	 * every page is written and st->parent_used stays false. */
+	const char *parent_path;
+	/* Where the written-page tracking of this tree lives between dumps (a
+	 * socket of the process holding the userfaultfds, mem-track.c): the
+	 * container's state directory. NULL: no tracking. */
+	const char *track_dir;
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
 	/* Build the tree from every task's PPid even when the children files
 	 * exist: the fallback for kernels without them, forced for tests. */

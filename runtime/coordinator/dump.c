@@ -6,11 +6,13 @@
  * their own pid namespace (pidns.c), which must be the root's: a nested
  * pid namespace inside the tree is refused. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -214,7 +216,8 @@ static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
 		if (t->zombie)
 			continue;
 		for (size_t k = 0; k < ARRAY_SIZE(dump_table); k++)
-			if (dump_table[k]->dump(c, t, err) < 0)
+			if ((!c->o->pre_dump || dump_table[k] == &cr_res_mm) &&
+			    dump_table[k]->dump(c, t, err) < 0)
 				return rt_err_wrap(err, "dump %s of pid %d",
 						   dump_table[k]->name, t->hpid);
 	}
@@ -231,20 +234,52 @@ static void free_ctx(struct cr_dump_ctx *c)
 	free(c->tasks);
 	cr_files_dump_free(c);
 	cr_mm_dump_free(c);
+	cr_track_free(c);
 	free(c->iobuf);
 	free(c->seized);
+}
+
+/* This dump's id; the parent's, and whether the tracking vouches for it:
+ * before the freeze, it costs no frozen time. */
+static int lineage_begin(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	if (getrandom(c->id, sizeof(c->id), 0) != (ssize_t)sizeof(c->id))
+		return rt_err_set(err, errno, "getrandom");
+	if (cr_track_begin(c, err) < 0)
+		return -1;
+	if (c->o->parent_path == NULL)
+		return 0;
+	struct cr_lineage l;
+	cleanup_close int fd = openat(c->o->images_dirfd, c->o->parent_path,
+				      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_err_set(err, errno, "parent dump '%s'", c->o->parent_path);
+	if (cr_lineage_read(fd, &l, err) < 0)
+		return rt_err_wrap(err, "parent dump '%s'", c->o->parent_path);
+	memcpy(c->parent_id, l.id, sizeof(l.id));
+	c->parent_ok = cr_track_knows(c, l.id);
+	c->st->parent_used = c->parent_ok;
+	return 0;
 }
 
 static int dump_all(struct cr_dump_ctx *c, struct rt_err **err)
 {
 	cleanup_pstree struct cr_pstree *tree = NULL;
-	if (cr_vdso_self(&c->vdso, err) < 0 || cr_seize_tree(c, &tree, err) < 0 ||
-	    build_tasks(c, tree, err) < 0)
+	if (lineage_begin(c, err) < 0 || cr_vdso_self(&c->vdso, err) < 0 ||
+	    cr_seize_tree(c, &tree, err) < 0 || build_tasks(c, tree, err) < 0)
 		return -1;
-	if (write_pstree(c, err) < 0 || cr_files_dump_begin(c, err) < 0 ||
-	    dump_tasks(c, err) < 0 || cr_files_dump_end(c, err) < 0)
+	if (write_pstree(c, err) < 0)
 		return -1;
-	return cr_inventory_write(c, err);
+	/* a pre-dump is the memory alone */
+	if (!c->o->pre_dump && cr_files_dump_begin(c, err) < 0)
+		return -1;
+	if (dump_tasks(c, err) < 0 || (!c->o->pre_dump && cr_files_dump_end(c, err) < 0))
+		return -1;
+	if (c->parent_ok && symlinkat(c->o->parent_path, c->o->images_dirfd, "parent") < 0)
+		return rt_err_set(err, errno, "link the parent dump '%s'", c->o->parent_path);
+	if (cr_inventory_write(c, err) < 0)
+		return -1;
+	return cr_track_commit(c, c->id, err);
 }
 
 int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **err)
@@ -252,9 +287,8 @@ int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **e
 	struct cr_stats dummy;
 	struct cr_dump_ctx c = { .o = o, .st = st ? st : &dummy };
 	memset(c.st, 0, sizeof(*c.st));
-	if (o->pre_dump || o->parent_dirfd >= 0)
-		return rt_err_set(err, EOPNOTSUPP, "pre-dump and incremental dumps "
-				  "are not supported yet");
+	if (o->pre_dump && !o->leave_running)
+		return rt_err_set(err, EINVAL, "a pre-dump leaves the tree running");
 	int ret = dump_all(&c, err);
 	cr_release_tree(&c, ret == 0 && !o->leave_running);
 	free_ctx(&c);

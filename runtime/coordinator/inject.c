@@ -278,16 +278,6 @@ static bool in_restart(const struct user_regs_struct *r)
 		rax == -ERESTARTNOHAND || rax == -ERESTART_RESTARTBLOCK);
 }
 
-void cr_regs_for_resume(struct user_regs_struct *r)
-{
-	if (in_restart(r)) {
-		r->rax = (long)r->rax == -ERESTART_RESTARTBLOCK ? SYS_restart_syscall
-							       : r->orig_rax;
-		r->rip -= 2;
-	}
-	r->orig_rax = (unsigned long)-1;
-}
-
 /* A relative nanosleep or clock_nanosleep interrupted with a `rem`
  * pointer: the kernel wrote the time left there when we stopped it, and
  * the memory dump carries it. Re-issuing the call with req = rem sleeps
@@ -308,6 +298,30 @@ static bool reissue_sleep(struct user_regs_struct *r)
 	r->rax = r->orig_rax;
 	r->rip -= 2;
 	return true;
+}
+
+/* A relative sleep is re-issued here too rather than continued through
+ * restart_syscall: a later dump of the task (after a pre-dump or
+ * --leave-running) then still sees the sleep, not a restart_syscall it
+ * could only turn into -EINTR. */
+bool cr_regs_reissue_sleep(struct user_regs_struct *r)
+{
+	if (!in_restart(r) || (long)r->rax != -ERESTART_RESTARTBLOCK || !reissue_sleep(r))
+		return false;
+	r->orig_rax = (unsigned long)-1;
+	return true;
+}
+
+void cr_regs_for_resume(struct user_regs_struct *r)
+{
+	if (cr_regs_reissue_sleep(r))
+		return;
+	if (in_restart(r)) {
+		r->rax = (long)r->rax == -ERESTART_RESTARTBLOCK ? SYS_restart_syscall
+							       : r->orig_rax;
+		r->rip -= 2;
+	}
+	r->orig_rax = (unsigned long)-1;
 }
 
 /* -ERESTART_RESTARTBLOCK keeps its state in the kernel's restart block,

@@ -85,6 +85,13 @@ static void print_inventory(FILE *f, yajl_val doc)
 		str_or(inv, "kernel", "?"), num(inv, "root_pid"), num(inv, "xstate_size"),
 		str_or(inv, "xcr0", "?"));
 	bool kernel = flag(here, "same_kernel_build"), cpu = flag(here, "same_cpu_features");
+	fprintf(f, "  dump %s%s%s\n", str_or(inv, "dump_id", "?"),
+		str(inv, "parent_dump_id") ? ", against parent dump " : "",
+		str(inv, "parent_dump_id") ? str(inv, "parent_dump_id") : "");
+	if (flag(inv, "pre_dump")) {
+		fprintf(f, "  a pre-dump: memory only, the parent of a later checkpoint\n");
+		return;
+	}
 	fprintf(f, "  this machine: %s%s%s\n", kernel && cpu ? "can restore it" : "cannot restore it:",
 		kernel ? "" : " another kernel build (vDSO differs)",
 		cpu ? "" : " other CPU state features (XCR0 differs)");
@@ -187,9 +194,13 @@ static void print_memory(FILE *f, yajl_val t)
 {
 	yajl_val mm = get(t, "memory"), vmas = get(mm, "vmas");
 	long long pages = num(mm, "pages");
-	fprintf(f, "  memory: %zu mappings, %lld %s in %s (%.2f MiB), exe %s\n", len(vmas),
-		pages, plural(pages, "page", "pages"), str_or(mm, "pages_file", "?"),
-		num(mm, "bytes") / 1048576.0, str_or(mm, "exe", "?"));
+	long long parent = num(mm, "pages_in_parent");
+	fprintf(f, "  memory: %zu mappings, %lld %s in %s (%.2f MiB)", len(vmas), pages,
+		plural(pages, "page", "pages"), str_or(mm, "pages_file", "?"),
+		num(mm, "bytes") / 1048576.0);
+	if (parent > 0)
+		fprintf(f, ", %lld in the parent dump", parent);
+	fprintf(f, ", exe %s\n", str_or(mm, "exe", "?"));
 	for (size_t i = 0; i < len(vmas); i++) {
 		yajl_val v = at(vmas, i);
 		long long np = num(v, "pages");
@@ -308,8 +319,10 @@ static void print_timers_seccomp(FILE *f, yajl_val t)
 
 static void print_task(FILE *f, yajl_val t)
 {
-	fprintf(f, "\nTask %lld %s\n", num(t, "pid"), str_or(t, "comm", "(zombie)"));
-	if (strcmp(str_or(t, "state", ""), "zombie") == 0) {
+	bool zombie = strcmp(str_or(t, "state", ""), "zombie") == 0;
+	/* a pre-dump has no threads: no comm */
+	fprintf(f, "\nTask %lld %s\n", num(t, "pid"), str_or(t, "comm", zombie ? "(zombie)" : ""));
+	if (zombie) {
 		fprintf(f, "  ");
 		print_exit(f, num(t, "wait_status"));
 		fprintf(f, ": nothing else is in the images\n");

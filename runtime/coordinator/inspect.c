@@ -171,7 +171,8 @@ static void describe_task_ids(struct cr_desc *d, const struct cr_rtask *t)
 	cr_desc_int(d, "nr_threads", (int64_t)t->n_thr);
 }
 
-static int describe_tasks(struct cr_restore_ctx *c, struct cr_desc *d,
+/* A pre-dump holds the memory alone. */
+static int describe_tasks(struct cr_restore_ctx *c, bool pre_dump, struct cr_desc *d,
 			  struct rt_err **err)
 {
 	cr_desc_array(d, "tasks");
@@ -181,7 +182,8 @@ static int describe_tasks(struct cr_restore_ctx *c, struct cr_desc *d,
 		describe_task_ids(d, t);
 		/* A zombie is only its pstree entry: dump wrote nothing else. */
 		for (size_t k = 0; k < ARRAY_SIZE(describe_table) && !t->zombie; k++)
-			if (describe_table[k]->describe(c, t, d, err) < 0)
+			if ((!pre_dump || describe_table[k] == &cr_res_mm) &&
+			    describe_table[k]->describe(c, t, d, err) < 0)
 				return rt_err_wrap(err, "pid %d: %s", t->vpid,
 						   describe_table[k]->name);
 		cr_desc_end_map(d);
@@ -218,19 +220,20 @@ static int describe_all(struct cr_restore_ctx *c, const char *dir, struct cr_des
 {
 	int dirfd = c->o->images_dirfd;
 	pid_t root;
+	struct cr_lineage l;
 	cr_desc_map(d, NULL);
 	cr_desc_str(d, "images", dir);
-	if (cr_inventory_describe(dirfd, d, &root, err) < 0 ||
+	if (cr_inventory_describe(dirfd, d, &root, err) < 0 || cr_lineage_read(dirfd, &l, err) < 0 ||
 	    cr_stats_describe(dirfd, "stats-dump.json", "stats_dump", d, err) < 0 ||
 	    cr_stats_describe(dirfd, "stats-restore.json", "stats_restore", d, err) < 0 ||
-	    cr_load_pstree(c, err) < 0 || cr_files_restore_load(c, err) < 0)
+	    cr_load_pstree(c, err) < 0 || (!l.pre_dump && cr_files_restore_load(c, err) < 0))
 		return -1;
 	if (check_unique_ids(c, err) < 0)
 		return -1;
 	if (c->tasks[0].vpid != root)
 		return rt_err_set(err, 0, "pstree.img: the root is pid %d, inventory.img "
 				  "says %d", c->tasks[0].vpid, root);
-	if (describe_tasks(c, d, err) < 0)
+	if (describe_tasks(c, l.pre_dump, d, err) < 0)
 		return -1;
 	cr_desc_end_map(d);
 	return 0;

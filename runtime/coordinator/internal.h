@@ -33,7 +33,14 @@ enum cr_rec_type {
 	CR_R_POSIX_TIMER, /* timers-PID.img: one per POSIX timer */
 	CR_R_SECCOMP,     /* seccomp-PID.img: one per filter, oldest first */
 	CR_R_LOCK,        /* locks-PID.img: one per file lock (locks.c) */
+	CR_R_PAGE_PARENT, /* pagemap-PID.img: vaddr, nr_pages unchanged since the parent */
+	CR_R_LINEAGE,     /* inventory.img: pre-dump or not, dump id, parent's id */
 };
+
+/* Every dump has a random id; a dump made against a parent records the
+ * parent's, and restore checks the chain against them (inventory.c). */
+#define CR_DUMP_ID_LEN 16
+#define CR_MAX_LAYERS 32 /* a dump and its parents, at most */
 
 /* ---- ptrace and injection (inject.c) ---- */
 
@@ -84,6 +91,9 @@ int cr_mem_read(pid_t pid, unsigned long addr, void *p, size_t n,
 /* Interrupted syscalls: regs for continuing the same task (restart block
  * kept) or a new one (restart block lost: -EINTR). orig_rax becomes -1. */
 void cr_regs_for_resume(struct user_regs_struct *r);
+/* Only the sleep part of that: true when r was a relative sleep now set
+ * to be re-issued (a thread we did not inject in needs nothing else). */
+bool cr_regs_reissue_sleep(struct user_regs_struct *r);
 void cr_regs_for_new_task(struct user_regs_struct *r);
 
 /* ---- machine facts (inventory.c) ---- */
@@ -158,6 +168,12 @@ struct cr_dump_ctx {
 	size_t n_seized;
 	bool frozen;
 	uint64_t frozen_at;
+	uint8_t id[CR_DUMP_ID_LEN];
+	/* parent_path's id, and whether the tracking's last dump was it:
+	 * then pages not written since are recorded as in the parent. */
+	uint8_t parent_id[CR_DUMP_ID_LEN];
+	bool parent_ok;
+	struct cr_track *track; /* mem-track.c; NULL: not tracking */
 };
 
 /* seize.c */
@@ -169,6 +185,31 @@ void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree);
 int cr_inventory_write(struct cr_dump_ctx *c, struct rt_err **err);
 int cr_inventory_check(struct cr_restore_ctx *c, pid_t *root, size_t *xlen,
 		       struct rt_err **err);
+
+/* A directory's lineage (inventory.img): whether it is a pre-dump, its id
+ * and its parent's (has_parent false: none). */
+struct cr_lineage {
+	bool pre_dump, has_parent;
+	uint8_t id[CR_DUMP_ID_LEN], parent_id[CR_DUMP_ID_LEN];
+};
+int cr_lineage_read(int dirfd, struct cr_lineage *l, struct rt_err **err);
+/* The parent directories cr_inventory_check opened into c->layer. */
+void cr_layers_close(struct cr_restore_ctx *c);
+
+/* mem-track.c: written-page tracking between dumps. begin connects to the
+ * holder of the tracking (none yet: only a pre-dump starts one); knows
+ * says whether id is the dump the tracking last protected the pages for;
+ * register puts [start, end) of t under write-protect tracking (1; 0 when
+ * it cannot be tracked, only when the tree keeps running); commit hands
+ * this dump's userfaultfds to the holder, starting it, with this dump's
+ * id. */
+int cr_track_begin(struct cr_dump_ctx *c, struct rt_err **err);
+bool cr_track_knows(const struct cr_dump_ctx *c, const uint8_t id[CR_DUMP_ID_LEN]);
+int cr_track_register(struct cr_dump_ctx *c, struct cr_dtask *t, unsigned long start,
+		      unsigned long end, struct rt_err **err);
+int cr_track_commit(struct cr_dump_ctx *c, const uint8_t id[CR_DUMP_ID_LEN],
+		    struct rt_err **err);
+void cr_track_free(struct cr_dump_ctx *c);
 
 /* Inject in thread i of t (0: leader), needing t->scratch for pointers. */
 int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
@@ -221,6 +262,10 @@ struct cr_restore_ctx {
 	struct cr_vdso_info vdso;
 	void *files; /* files.c's loaded table */
 	void *shm;   /* mem-restore.c: shared anonymous objects we created */
+	/* The image directory (layer[0], not ours) and its parents, checked
+	 * against the lineage ids (inventory.c). */
+	int layer[CR_MAX_LAYERS];
+	size_t n_layers;
 };
 
 struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t vpid);

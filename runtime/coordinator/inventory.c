@@ -120,6 +120,13 @@ int cr_inventory_write(struct cr_dump_ctx *c, struct rt_err **err)
 	cr_put_str(&r, u.release);
 	int ret = cr_img_write(img, &r, err);
 	cr_rec_free(&r);
+	cr_rec_init(&r, CR_R_LINEAGE);
+	cr_put_u8(&r, c->o->pre_dump);
+	cr_put_bytes(&r, c->id, sizeof(c->id));
+	cr_put_bytes(&r, c->parent_id, c->parent_ok ? sizeof(c->parent_id) : 0);
+	if (ret == 0)
+		ret = cr_img_write(img, &r, err);
+	cr_rec_free(&r);
 	if (ret < 0) {
 		cr_img_abort(img);
 		return -1;
@@ -127,10 +134,37 @@ int cr_inventory_write(struct cr_dump_ctx *c, struct rt_err **err)
 	return cr_img_close(img, err);
 }
 
+/* The lineage record after the inventory; images from before it have
+ * none: a full dump with no id and no parent. */
+static int get_lineage(struct cr_img *img, struct cr_lineage *l, struct rt_err **err)
+{
+	struct cr_rd r;
+	const void *id, *pid;
+	size_t id_len, pid_len;
+	uint8_t pre;
+	memset(l, 0, sizeof(*l));
+	int k = cr_img_next(img, &r, err);
+	if (k <= 0)
+		return k;
+	if (r.type != CR_R_LINEAGE || cr_get_u8(&r, "pre_dump", &pre, err) < 0 ||
+	    cr_get_bytes(&r, "id", &id, &id_len, CR_DUMP_ID_LEN, err) < 0 ||
+	    cr_get_bytes(&r, "parent id", &pid, &pid_len, CR_DUMP_ID_LEN, err) < 0 ||
+	    cr_rd_done(&r, err) < 0)
+		return rt_err_set(err, 0, "inventory.img: record %zu is not a lineage", r.index);
+	if (id_len != CR_DUMP_ID_LEN || (pid_len != 0 && pid_len != CR_DUMP_ID_LEN) || pre > 1)
+		return rt_err_set(err, 0, "inventory.img: record %zu: bad lineage", r.index);
+	l->pre_dump = pre;
+	memcpy(l->id, id, id_len);
+	l->has_parent = pid_len != 0;
+	memcpy(l->parent_id, pid, pid_len);
+	return cr_img_end(img, err);
+}
+
 struct inventory {
 	uint32_t root;
 	uint64_t vdso_size, vdso_hash, xcr0, xstate_size;
 	char *kernel;
+	struct cr_lineage lineage;
 };
 
 /* inventory.img, checked for itself; the caller frees v->kernel. */
@@ -146,12 +180,76 @@ static int read_inventory(int dirfd, struct inventory *v, struct rt_err **err)
 	    cr_get_u64(&r, "xcr0", &v->xcr0, err) < 0 ||
 	    cr_get_u64(&r, "xstate_size", &v->xstate_size, err) < 0 ||
 	    cr_get_str(&r, "kernel", &v->kernel, 256, err) < 0 || cr_rd_done(&r, err) < 0 ||
-	    cr_img_end(img, err) < 0)
+	    get_lineage(img, &v->lineage, err) < 0)
 		return -1;
 	if (v->root == 0 || v->xstate_size == 0 || v->xstate_size > CR_XSTATE_MAX)
 		return rt_err_set(err, 0, "inventory.img: bad root pid %u or xstate "
 				  "size %lu", v->root, (unsigned long)v->xstate_size);
 	return 0;
+}
+
+int cr_lineage_read(int dirfd, struct cr_lineage *l, struct rt_err **err)
+{
+	struct inventory v = { 0 };
+	int ret = read_inventory(dirfd, &v, err);
+	free(v.kernel);
+	*l = v.lineage;
+	return ret;
+}
+
+static void hex_id(const uint8_t *id, char out[2 * CR_DUMP_ID_LEN + 1])
+{
+	for (size_t i = 0; i < CR_DUMP_ID_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+/* The parents of a dump, each through the "parent" link of the one
+ * before, each the dump its child names by id. */
+static int open_layers(struct cr_restore_ctx *c, const struct cr_lineage *top,
+		       struct rt_err **err)
+{
+	struct cr_lineage l = *top;
+	c->layer[0] = c->o->images_dirfd;
+	c->n_layers = 1;
+	cleanup_free char *where = xstrdup("parent");
+	while (l.has_parent) {
+		char want[2 * CR_DUMP_ID_LEN + 1], got[2 * CR_DUMP_ID_LEN + 1];
+		if (c->n_layers == CR_MAX_LAYERS)
+			return rt_err_set(err, 0, "%s: more than %d dumps in the chain", where,
+					  CR_MAX_LAYERS);
+		int fd = openat(c->layer[c->n_layers - 1], "parent",
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			char to[4096];
+			ssize_t n = readlinkat(c->layer[c->n_layers - 1], "parent", to,
+					       sizeof(to) - 1);
+			to[n < 0 ? 0 : n] = '\0';
+			return rt_err_set(err, e, "some pages are in the parent dump '%s'%s%s%s",
+					  where, n > 0 ? " (-> '" : "", to, n > 0 ? "')" : "");
+		}
+		c->layer[c->n_layers++] = fd;
+		uint8_t id[CR_DUMP_ID_LEN];
+		memcpy(id, l.parent_id, sizeof(id));
+		if (cr_lineage_read(fd, &l, err) < 0)
+			return rt_err_wrap(err, "the parent dump '%s'", where);
+		hex_id(id, want);
+		hex_id(l.id, got);
+		if (memcmp(id, l.id, sizeof(id)) != 0)
+			return rt_err_set(err, 0, "the parent dump '%s' is dump %s, not the dump "
+					  "%s the image was made against", where, got, want);
+		char *next = xasprintf("%s/parent", where);
+		free(where);
+		where = next;
+	}
+	return 0;
+}
+
+void cr_layers_close(struct cr_restore_ctx *c)
+{
+	for (size_t i = 1; i < c->n_layers; i++)
+		close(c->layer[i]);
+	c->n_layers = 0;
 }
 
 /* Refuse images from another kernel build or CPU feature set. */
@@ -169,7 +267,12 @@ int cr_inventory_check(struct cr_restore_ctx *c, pid_t *root, size_t *xlen,
 		ret = rt_err_set(err, 0, "the image's CPU state (XCR0 %#lx) differs "
 				 "from this machine's (%#lx)", (unsigned long)v.xcr0,
 				 (unsigned long)xcr0());
+	else if (ret == 0 && v.lineage.pre_dump)
+		ret = rt_err_set(err, 0, "the image is a pre-dump (memory only): restore the "
+				 "checkpoint made with --parent-path pointing at it");
 	free(v.kernel);
+	if (ret == 0)
+		ret = open_layers(c, &v.lineage, err);
 	if (ret < 0)
 		return -1;
 	*root = (pid_t)v.root;
@@ -196,6 +299,12 @@ int cr_inventory_describe(int dirfd, struct cr_desc *d, pid_t *root,
 	cr_desc_hex(d, "vdso_hash", v.vdso_hash);
 	cr_desc_hex(d, "xcr0", v.xcr0);
 	cr_desc_uint(d, "xstate_size", v.xstate_size);
+	char id[2 * CR_DUMP_ID_LEN + 1], parent[2 * CR_DUMP_ID_LEN + 1];
+	hex_id(v.lineage.id, id);
+	hex_id(v.lineage.parent_id, parent);
+	cr_desc_bool(d, "pre_dump", v.lineage.pre_dump);
+	cr_desc_str(d, "dump_id", id);
+	cr_desc_str(d, "parent_dump_id", v.lineage.has_parent ? parent : NULL);
 	/* What cr_inventory_check would say on this machine. */
 	cr_desc_map(d, "this_machine");
 	cr_desc_bool(d, "same_kernel_build", same_kernel);

@@ -161,6 +161,7 @@ int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc 
 		cr_desc_strf(d, "pages_file", "pages-%s.img", tag);
 		cr_desc_uint(d, "pages", mm->npages);
 		cr_desc_uint(d, "bytes", mm->npages * CR_PAGE);
+		cr_desc_uint(d, "pages_in_parent", mm->parent_pages);
 		ret = describe_vmas(c, mm, per_vma, d, err);
 		cr_desc_end_map(d);
 	}

@@ -63,20 +63,136 @@ int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
 		return -1;
 	*runs = NULL;
 	*n = 0;
+	uint64_t pos = 0;
 	for (;;) {
 		struct cr_rd r;
-		struct cr_run run;
+		struct cr_run run = { 0 };
 		int k = cr_img_next(img, &r, err);
 		if (k <= 0)
 			return k;
-		if (r.type != CR_R_PAGE_RUN || cr_get_u64(&r, "addr", &run.off, err) < 0 ||
+		run.in_parent = r.type == CR_R_PAGE_PARENT;
+		if ((r.type != CR_R_PAGE_RUN && !run.in_parent) ||
+		    cr_get_u64(&r, "addr", &run.off, err) < 0 ||
 		    cr_get_u64(&r, "pages", &run.npages, err) < 0 || cr_rd_done(&r, err) < 0)
 			return rt_err_set(err, 0, "%s: bad record %zu", name, r.index);
 		if (run.npages == 0 || run.npages > (1ull << 36) || run.off % CR_PAGE)
 			return rt_err_set(err, 0, "%s: record %zu: bad run", name, r.index);
+		run.pos = pos;
+		if (!run.in_parent)
+			pos += run.npages;
 		*runs = xrealloc(*runs, (*n + 1) * sizeof(**runs));
 		(*runs)[(*n)++] = run;
 	}
+}
+
+/* In-parent runs need every run in address order, none overlapping. */
+static int check_sorted(const struct cr_run *r, size_t n, size_t layer, const char *tag,
+			struct rt_err **err)
+{
+	for (size_t i = 1; i < n; i++)
+		if (r[i].off < r[i - 1].off + r[i - 1].npages * CR_PAGE)
+			return rt_err_set(err, 0, "pagemap-%s.img%s: run %zu is not after the "
+					  "one before", tag, layer ? " of a parent dump" : "", i);
+	return 0;
+}
+
+/* The runs of layer k (k >= 1) with their in-parent runs resolved. */
+static int resolve_layer(struct cr_restore_ctx *c, size_t k, const char *tag,
+			 struct cr_mm *mm, struct cr_run **out, size_t *n_out,
+			 struct rt_err **err);
+
+/* in (sorted) with its in-parent runs replaced by the overlapping pieces
+ * of the resolved parent runs p (sorted). */
+static void merge_runs(const struct cr_run *in, size_t n, const struct cr_run *p, size_t np,
+		       struct cr_run **out, size_t *n_out)
+{
+	struct cr_run *o = NULL;
+	size_t no = 0, cap = 0, j = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = in[i].off, e = s + in[i].npages * CR_PAGE;
+		if (!in[i].in_parent) {
+			if (no == cap)
+				o = xrealloc(o, (cap = cap * 2 + 16) * sizeof(*o));
+			o[no++] = in[i];
+			continue;
+		}
+		while (j < np && p[j].off + p[j].npages * CR_PAGE <= s)
+			j++;
+		for (size_t q = j; q < np && p[q].off < e; q++) {
+			uint64_t ps = p[q].off, pe = ps + p[q].npages * CR_PAGE;
+			uint64_t lo = ps > s ? ps : s, hi = pe < e ? pe : e;
+			if (lo >= hi)
+				continue;
+			if (no == cap)
+				o = xrealloc(o, (cap = cap * 2 + 16) * sizeof(*o));
+			o[no++] = (struct cr_run){.off = lo,
+						  .npages = (hi - lo) / CR_PAGE,
+						  .layer = p[q].layer,
+						  .pos = p[q].pos + (lo - ps) / CR_PAGE};
+		}
+	}
+	*out = o;
+	*n_out = no;
+}
+
+/* Resolve the in-parent runs of layer k's runs r (n of them) against
+ * layer k + 1. */
+static int resolve_runs(struct cr_restore_ctx *c, size_t k, const char *tag, struct cr_mm *mm,
+			const struct cr_run *r, size_t n, struct cr_run **out, size_t *n_out,
+			struct rt_err **err)
+{
+	bool any = false;
+	for (size_t i = 0; i < n && !any; i++)
+		any = r[i].in_parent;
+	if (!any) {
+		*out = n ? xmalloc(n * sizeof(*r)) : NULL;
+		if (n)
+			memcpy(*out, r, n * sizeof(*r));
+		*n_out = n;
+		return 0;
+	}
+	if (check_sorted(r, n, k, tag, err) < 0)
+		return -1;
+	if (k + 1 >= c->n_layers)
+		return rt_err_set(err, 0, "pagemap-%s.img: pages are in a parent dump but the "
+				  "image names none", tag);
+	cleanup_free struct cr_run *p = NULL;
+	size_t np;
+	if (resolve_layer(c, k + 1, tag, mm, &p, &np, err) < 0)
+		return -1;
+	merge_runs(r, n, p, np, out, n_out);
+	return 0;
+}
+
+static int resolve_layer(struct cr_restore_ctx *c, size_t k, const char *tag,
+			 struct cr_mm *mm, struct cr_run **out, size_t *n_out,
+			 struct rt_err **err)
+{
+	cleanup_free struct cr_run *r = NULL;
+	size_t n;
+	if (cr_read_runs(c->layer[k], tag, &r, &n, err) < 0)
+		return rt_err_wrap(err, "parent dump %zu", k);
+	mm->layer_pages[k] = 0;
+	for (size_t i = 0; i < n; i++) {
+		r[i].layer = (uint32_t)k;
+		if (!r[i].in_parent)
+			mm->layer_pages[k] += r[i].npages;
+	}
+	return resolve_runs(c, k, tag, mm, r, n, out, n_out, err);
+}
+
+int cr_runs_resolve(struct cr_restore_ctx *c, const char *tag, struct cr_mm *mm,
+		    struct rt_err **err)
+{
+	struct cr_run *res;
+	size_t n;
+	mm->layer_pages[0] = mm->npages;
+	if (resolve_runs(c, 0, tag, mm, mm->runs, mm->n_runs, &res, &n, err) < 0)
+		return -1;
+	free(mm->runs);
+	mm->runs = res;
+	mm->n_runs = n;
+	return 0;
 }
 
 int cr_map_pages(int dirfd, const char *tag, uint64_t npages, void **map,
@@ -167,7 +283,10 @@ int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
 	if (cr_read_runs(c->o->images_dirfd, name, &mm->runs, &mm->n_runs, err) < 0)
 		return -1;
 	for (size_t i = 0; i < mm->n_runs; i++)
-		mm->npages += mm->runs[i].npages;
+		if (mm->runs[i].in_parent)
+			mm->parent_pages += mm->runs[i].npages;
+		else
+			mm->npages += mm->runs[i].npages;
 	return 0;
 }
 
@@ -194,7 +313,9 @@ static int prepare_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
 	struct cr_mm *mm = xcalloc(1, sizeof(*mm));
 	t->mm = mm;
 	mm->exe_fd = -1;
-	if (cr_mm_load(c, t, mm, err) < 0)
+	char tag[32];
+	snprintf(tag, sizeof(tag), "%d", t->vpid);
+	if (cr_mm_load(c, t, mm, err) < 0 || cr_runs_resolve(c, tag, mm, err) < 0)
 		return -1;
 	for (size_t i = 0; i < mm->n; i++) {
 		struct cr_vma *m = &mm->vmas[i];
@@ -542,22 +663,55 @@ static int fill_run(struct page_filler *pf, const struct uffd_fill *uf, const st
 	return cr_mem_write(pf->pid, r->off, data, len, err);
 }
 
+/* The page files of every layer the runs use, mapped. */
+struct page_files {
+	void *map[CR_MAX_LAYERS];
+	size_t len[CR_MAX_LAYERS];
+	const uint8_t *data[CR_MAX_LAYERS];
+};
+
+static void unmap_layers(struct page_files *pf)
+{
+	for (size_t k = 0; k < CR_MAX_LAYERS; k++)
+		if (pf->map[k])
+			munmap(pf->map[k], pf->len[k]);
+}
+
+static int map_layers(struct cr_restore_ctx *c, struct cr_mm *mm, const char *tag,
+		      struct page_files *pf, struct rt_err **err)
+{
+	bool used[CR_MAX_LAYERS] = { false };
+	memset(pf, 0, sizeof(*pf));
+	for (size_t i = 0; i < mm->n_runs; i++)
+		used[mm->runs[i].layer] = true;
+	used[0] = true; /* its size is checked even when nothing is used */
+	for (size_t k = 0; k < c->n_layers && k < CR_MAX_LAYERS; k++) {
+		if (!used[k])
+			continue;
+		int ret = cr_map_pages(c->layer[k], tag, mm->layer_pages[k], &pf->map[k],
+				       &pf->len[k], &pf->data[k], err);
+		if (ret < 0) {
+			unmap_layers(pf);
+			return k ? rt_err_wrap(err, "parent dump %zu", k) : -1;
+		}
+	}
+	return 0;
+}
+
 static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t, const struct uffd_fill *uf,
 		      struct rt_err **err)
 {
 	struct cr_mm *mm = t->mm;
 	char tag[32];
 	snprintf(tag, sizeof(tag), "%d", t->vpid);
-	void *map;
-	size_t map_len;
-	const uint8_t *data;
-	if (cr_map_pages(c->o->images_dirfd, tag, mm->npages, &map, &map_len, &data, err) < 0)
+	struct page_files files;
+	if (map_layers(c, mm, tag, &files, err) < 0)
 		return -1;
 	uffd_register(mm, uf);
 	struct page_filler f = {.pid = t->hpid};
 	bool sorted = vmas_sorted(mm);
 	int ret = 0;
-	uint64_t pos = 0;
+	uint64_t restored = 0;
 	for (size_t i = 0; i < mm->n_runs && ret == 0; i++) {
 		const struct cr_run *r = &mm->runs[i];
 		const struct cr_vma *m = vma_of(mm, sorted, r->off, r->npages * CR_PAGE);
@@ -567,14 +721,13 @@ static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t, const struct
 					 "outside every mapping",
 					 tag, (unsigned long)r->off, (unsigned long)r->npages);
 		else
-			ret = fill_run(&f, uf, m, r, data + pos, err);
-		pos += r->npages * CR_PAGE;
+			ret = fill_run(&f, uf, m, r, files.data[r->layer] + r->pos * CR_PAGE, err);
+		restored += r->npages;
 	}
 	if (ret == 0)
 		ret = pf_flush(&f, err);
-	if (map)
-		munmap(map, map_len);
-	c->st->pages_restored += mm->npages;
+	unmap_layers(&files);
+	c->st->pages_restored += restored;
 	return ret;
 }
 
@@ -699,6 +852,9 @@ static int create_shmem(struct cr_restore_ctx *c, const struct cr_vma *m, int *f
 		return -1;
 	for (size_t i = 0; i < n_runs; i++) {
 		npages += runs[i].npages;
+		if (runs[i].in_parent)
+			return rt_err_set(err, 0, "pagemap-%s.img: shared memory is never in a "
+					  "parent dump", tag);
 		if (runs[i].off + runs[i].npages * CR_PAGE > size)
 			return rt_err_set(err, 0, "pagemap-%s.img: run beyond the object", tag);
 	}

@@ -55,6 +55,9 @@ struct cr_pm_scan_arg {
 	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 #define CR_PAGEMAP_SCAN	   _IOWR('f', 16, struct cr_pm_scan_arg)
+#define CR_PM_SCAN_WP_MATCHING	 (1u << 0)
+#define CR_PM_SCAN_CHECK_WPASYNC (1u << 1)
+#define CR_PAGE_IS_WRITTEN	 (1u << 1)
 #define CR_PAGE_IS_FILE	   (1u << 2)
 #define CR_PAGE_IS_PRESENT (1u << 3)
 #define CR_PAGE_IS_SWAPPED (1u << 4)
@@ -383,6 +386,20 @@ static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off, size_
 	return 0;
 }
 
+/* A run of pages unchanged since the parent dump: a record, no data. */
+static int pw_add_parent(struct page_writer *w, unsigned long addr, size_t npages,
+			 struct rt_err **err)
+{
+	struct cr_rec r;
+	cr_rec_init(&r, CR_R_PAGE_PARENT);
+	cr_put_u64(&r, addr);
+	cr_put_u64(&r, npages);
+	int ret = cr_img_write(w->pagemap, &r, err);
+	cr_rec_free(&r);
+	w->c->st->pages_in_parent += npages;
+	return ret;
+}
+
 static bool page_wanted(uint64_t e, int kind)
 {
 	if (!(e & (PM_PRESENT | PM_SWAP)))
@@ -470,10 +487,85 @@ static int read_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr
 	return 0;
 }
 
+/* A tracked mapping (mem-track.c): one PAGEMAP_SCAN reports which present
+ * pages were written since the last tracked dump and protects them again.
+ * Written pages are dumped; the others are recorded as in the parent when
+ * the parent is that last dump, dumped too otherwise. 1 when the mapping is
+ * not registered (EPERM from PM_SCAN_CHECK_WPASYNC). */
+static int scan_written(struct page_writer *w, int pagemap_fd, const struct cr_vma *m,
+			struct rt_err **err)
+{
+	struct cr_page_region v[SCAN_REGIONS];
+	struct cr_pm_scan_arg a = {
+		.size = sizeof(a),
+		.flags = CR_PM_SCAN_WP_MATCHING | CR_PM_SCAN_CHECK_WPASYNC,
+		.start = m->start,
+		.end = m->end,
+		.vec = (uintptr_t)v,
+		.vec_len = SCAN_REGIONS,
+		.category_inverted = CR_PAGE_IS_PFNZERO,
+		.category_mask = CR_PAGE_IS_PFNZERO,
+		.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED,
+		.return_mask = CR_PAGE_IS_WRITTEN,
+	};
+	while (a.start < m->end) {
+		int n = ioctl(pagemap_fd, CR_PAGEMAP_SCAN, &a);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && a.start == m->start &&
+		    (errno == EPERM || errno == ENOTTY || errno == EINVAL))
+			return 1;
+		if (n < 0)
+			return rt_err_set(err, errno, "pid %d: PAGEMAP_SCAN (written pages) "
+					  "%#lx-%#lx", w->pid, (unsigned long)a.start, m->end);
+		for (int i = 0; i < n; i++) {
+			size_t np = (v[i].end - v[i].start) / CR_PAGE;
+			int ret = !(v[i].categories & CR_PAGE_IS_WRITTEN) && w->c->parent_ok
+					  ? pw_add_parent(w, v[i].start, np, err)
+					  : pw_add(w, v[i].start, v[i].start, np,
+						   m->prot & PROT_READ, err);
+			if (ret < 0)
+				return -1;
+		}
+		if (a.walk_end <= a.start)
+			return rt_err_set(err, EIO,
+					  "pid %d: PAGEMAP_SCAN made no progress "
+					  "at %#lx",
+					  w->pid, (unsigned long)a.start);
+		a.start = a.walk_end;
+	}
+	w->c->st->pages_scanned += (m->end - m->start) / CR_PAGE;
+	return 0;
+}
+
+/* Private anonymous memory of a tracked tree: scanned for written pages,
+ * and registered first when it is not yet (then every page reads as
+ * written). 1: not tracked, dump it the plain way. Private file mappings
+ * are not tracked: dropping a copied page there leaves a marker the scan
+ * cannot tell from a swapped page. */
+static int dump_tracked(struct page_writer *w, int pagemap_fd, const struct cr_vma *m,
+			struct rt_err **err)
+{
+	int ret = scan_written(w, pagemap_fd, m, err);
+	if (ret != 1)
+		return ret;
+	ret = cr_track_register(w->c, w->t, m->start, m->end, err);
+	if (ret <= 0)
+		return ret < 0 ? -1 : 1;
+	ret = scan_written(w, pagemap_fd, m, err);
+	return ret == 1 ? rt_err_set(err, EIO, "pid %d: mapping %#lx-%#lx is not tracked "
+				     "right after registering it", w->pid, m->start, m->end)
+			: ret;
+}
+
 static int dump_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr_vma *m, int kind,
 			  struct rt_err **err)
 {
-	int ret = w->no_scan ? 1 : scan_vma_pages(w, pagemap_fd, m, kind, err);
+	int ret = 1;
+	if (kind == CR_VMA_ANON && w->c->track && !w->no_scan)
+		ret = dump_tracked(w, pagemap_fd, m, err);
+	if (ret == 1)
+		ret = w->no_scan ? 1 : scan_vma_pages(w, pagemap_fd, m, kind, err);
 	if (ret == 1) {
 		w->no_scan = true;
 		ret = read_vma_pages(w, pagemap_fd, m, kind, err);
@@ -633,8 +725,8 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 		cr_rec_free(&r);
 		if (ret == 0 && (kind == CR_VMA_ANON || kind == CR_VMA_FILE_PRIVATE))
 			ret = dump_vma_pages(w, pagemap_fd, m, kind, err);
-		else if (ret == 0 && kind == CR_VMA_SHMEM)
-			ret = dump_shmem(c, t, pagemap_fd, m, err);
+		else if (ret == 0 && kind == CR_VMA_SHMEM && !c->o->pre_dump)
+			ret = dump_shmem(c, t, pagemap_fd, m, err); /* whole, in every full dump */
 	}
 	cr_vmas_free(v, n);
 	return ret;

@@ -35,8 +35,10 @@ struct cr_mm {
 	size_t n;
 	struct cr_run *runs;
 	size_t n_runs;
-	uint64_t npages;
-	uint64_t anon_pages; /* of npages, those in CR_VMA_ANON mappings */
+	uint64_t npages;     /* in this image's page file */
+	uint64_t parent_pages; /* recorded as in the parent */
+	uint64_t anon_pages; /* of the restored pages, those in CR_VMA_ANON mappings */
+	uint64_t layer_pages[CR_MAX_LAYERS]; /* each layer's page file, once resolved */
 };
 
 int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
@@ -44,6 +46,9 @@ int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
 void cr_vmas_free(struct cr_vma *v, size_t n);
 struct cr_run {
 	uint64_t off, npages; /* address (or shmem offset) and length */
+	bool in_parent;       /* as recorded: unchanged since the parent dump */
+	uint32_t layer;       /* where the data is: 0 this image, k its k-th parent */
+	uint64_t pos;         /* first page of the data in that layer's page file */
 };
 
 void cr_mm_free(struct cr_mm *mm);
@@ -54,9 +59,14 @@ int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
 /* ferry inspect: the task's "memory" (mem-inspect.c). */
 int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d,
 		   struct rt_err **err);
-/* Read a pagemap-TAG.img; *runs is malloc'd. */
+/* Read a pagemap-TAG.img; *runs is malloc'd, every run at layer 0 with its
+ * position in the page file; runs recorded as in the parent have none. */
 int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
 		 struct rt_err **err);
+/* Replace the in-parent runs of mm by where their pages are in the parent
+ * layers (c->layer); pages no parent has are left out (they read as zero). */
+int cr_runs_resolve(struct cr_restore_ctx *c, const char *tag, struct cr_mm *mm,
+		    struct rt_err **err);
 /* Page data written behind the reader (mem-sink.c). blocked_us counts the
  * time the reader waits for writing: buffers to come free, synchronous
  * writes of a small dump, and cr_sink_sync. */

@@ -345,6 +345,7 @@ static void free_ctx(struct cr_restore_ctx *c)
 	free(c->tasks);
 	cr_files_restore_free(c);
 	cr_shmem_free(c);
+	cr_layers_close(c);
 }
 
 static int restore_all(struct cr_restore_ctx *c, struct rt_err **err)

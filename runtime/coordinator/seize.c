@@ -198,9 +198,14 @@ static void restore_task(struct cr_dtask *t)
 	}
 	for (size_t i = 0; i < t->n_thr; i++) {
 		struct cr_dthread *th = &t->thr[i];
+		struct user_regs_struct r = th->regs;
 		if (th->injected) {
-			struct user_regs_struct r = th->regs;
 			cr_regs_for_resume(&r);
+			cr_setregs(th->htid, &r, &e);
+		} else if (th->xstate && cr_regs_reissue_sleep(&r)) {
+			/* left alone, the kernel would continue the sleep
+			 * through restart_syscall, which a later dump cannot
+			 * carry over */
 			cr_setregs(th->htid, &r, &e);
 		}
 		if (th->mask_blocked)

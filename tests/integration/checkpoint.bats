@@ -229,6 +229,148 @@ checkpointed_container() {
 	assert_eq "$(children_in_ns "$ID-copy")" "$children" "the copy's children"
 }
 
+# The userfaultfd holder of container $1's memory tracking, if it runs.
+tracker_pid() {
+	local p
+	for p in $(pgrep -x ferry-memtrack); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q -- "-> $ROOT/$1\$" && echo "$p"
+	done
+}
+
+@test "checkpoint --pre-dump writes the memory only and leaves the container running" {
+	requires_verb checkpoint
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	local pid children
+	pid=$(container_pid "$ID")
+	children=$(children_in_ns)
+	ferry checkpoint --pre-dump --image-path "$IMG.pre" "$ID"
+	assert_success
+	assert_eq "$(container_status "$ID")" running status
+	assert_eq "$(container_pid "$ID")" "$pid" pid
+	assert_eq "$(children_in_ns)" "$children" "init's children"
+	[ -e "$IMG.pre/pages-1.img" ] && [ ! -e "$IMG.pre/files.img" ] && [ ! -e "$IMG.pre/core-1.img" ]
+	[ "$(jq .pages_written "$IMG.pre/stats-dump.json")" -gt 0 ]
+	ferry inspect "$IMG.pre"
+	assert_success
+	assert_output_has 'a pre-dump: memory only'
+	# A pre-dump cannot be restored by itself.
+	ferry restore --detach --image-path "$IMG.pre" "$ID-copy"
+	assert_failure
+	assert_output_has 'pre-dump'
+	ferry state "$ID-copy"
+	assert_failure
+	assert_eq "$(find /sys/fs/cgroup -type d -name "*$ID-copy*" | head -3)" "" "cgroups of $ID-copy"
+	# --leave-running is implied, and accepted as runc accepts it.
+	ferry checkpoint --pre-dump --leave-running --image-path "$IMG.pre2" --parent-path ../img.pre "$ID"
+	assert_success
+	assert_eq "$(container_status "$ID")" running status
+}
+
+@test "a checkpoint against a pre-dump writes only what changed and restores whole" {
+	requires_verb checkpoint restore
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	local children
+	children=$(children_in_ns)
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
+	assert_success
+	[ -n "$(tracker_pid "$ID")" ]
+	ferry checkpoint --image-path "$IMG" --parent-path ../pre "$ID"
+	assert_success
+	assert_eq "$(readlink "$IMG/parent")" ../pre "the parent link"
+	local full written parent
+	full=$(jq .pages_written "$TEST_DIR/pre/stats-dump.json")
+	written=$(jq .pages_written "$IMG/stats-dump.json")
+	parent=$(jq .pages_in_parent "$IMG/stats-dump.json")
+	# Idle processes: nearly every page is in the pre-dump.
+	[ "$parent" -gt 0 ] && [ "$written" -lt "$full" ] ||
+		{ echo "pre-dump wrote $full pages; the checkpoint $written, $parent in the parent"; false; }
+	ferry inspect "$IMG"
+	assert_success
+	assert_output_has 'in the parent dump'
+	# The container is gone, and with it the tracking.
+	eventually '[ -z "$(tracker_pid "$ID")" ]'
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(children_in_ns)" "$children" "init's children"
+	ferry exec "$ID" /bin/payload echo still here
+	assert_success
+}
+
+@test "a parent that is not the last tracked dump is not trusted: every page is written" {
+	requires_verb checkpoint restore
+	payload_args sleep
+	run_detached
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre-1" "$ID"
+	assert_success
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre-2" --parent-path ../pre-1 "$ID"
+	assert_success
+	[ "$(jq .pages_in_parent "$TEST_DIR/pre-2/stats-dump.json")" -gt 0 ]
+	# pre-1 is not the last: pages written since pre-2 would be missed.
+	ferry checkpoint --image-path "$IMG" --parent-path ../pre-1 "$ID"
+	assert_success
+	assert_output_has 'not the last dump'
+	assert_eq "$(jq .pages_in_parent "$IMG/stats-dump.json")" 0 pages_in_parent
+	[ ! -e "$IMG/parent" ]
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+}
+
+@test "checkpoint --parent-path to a missing directory fails and leaves the container running" {
+	requires_verb checkpoint
+	payload_args sleep
+	run_detached
+	ferry checkpoint --image-path "$IMG" --parent-path ../no-such-dump "$ID"
+	assert_failure
+	assert_output_has 'no-such-dump'
+	assert_eq "$(container_status "$ID")" running status
+}
+
+@test "restore fails cleanly when the parent dump is missing, replaced or corrupt" {
+	requires_verb checkpoint restore
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
+	assert_success
+	ferry checkpoint --image-path "$IMG" --parent-path ../pre "$ID"
+	assert_success
+	mv "$TEST_DIR/pre" "$TEST_DIR/pre.good"
+	ferry restore --detach --image-path "$IMG" "$ID-1"
+	assert_failure
+	assert_output_has 'parent dump'
+	assert_nothing_left "$ID-1"
+	# Another container's pre-dump under the parent's name: another dump id.
+	payload_args sleep
+	run_detached "$ID-other"
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID-other"
+	assert_success
+	ferry delete --force "$ID-other"
+	assert_success
+	eventually '[ -z "$(tagged_pids)" ]'
+	ferry restore --detach --image-path "$IMG" "$ID-2"
+	assert_failure
+	assert_output_has 'not the dump'
+	assert_nothing_left "$ID-2"
+	rm -rf "$TEST_DIR/pre"
+	cp -a "$TEST_DIR/pre.good" "$TEST_DIR/pre"
+	truncate -s 8192 "$TEST_DIR/pre/pages-1.img"
+	ferry restore --detach --image-path "$IMG" "$ID-3"
+	assert_failure
+	assert_output_has 'truncated'
+	assert_nothing_left "$ID-3"
+	rm -rf "$TEST_DIR/pre"
+	mv "$TEST_DIR/pre.good" "$TEST_DIR/pre"
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+}
+
 @test "checkpoint of a created container fails and leaves it created" {
 	requires_verb checkpoint
 	payload_args sleep

@@ -493,7 +493,7 @@ static bool round_trip(const char *name, void (*body)(void), int nproc, bool new
 	}
 	pid_t live = t.pid; /* the root to kill at the end, in our namespace */
 	int dirfd = new_images(dir);
-	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd };
 	if (cr_dump(&d, ds, &err) < 0) {
 		snprintf(result, sizeof(result), "dump: %s", err->msg);
 		goto out;
@@ -552,7 +552,7 @@ static void test_traced(void)
 	char dir[64];
 	int dirfd = new_images(dir);
 	struct rt_err *err = NULL;
-	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd };
 	int ret = cr_dump(&d, NULL, &err);
 	TAP_OK(ret < 0 && err && err->code == EBUSY && strstr(err->msg, "traced by"),
 	       "dump of a task traced by another process fails with EBUSY (%s)",
@@ -586,7 +586,7 @@ static void test_corrupt(void)
 		return;
 	}
 	int dirfd = new_images(dir);
-	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd };
 	int ret = cr_dump(&d, NULL, &err);
 	reap_all();
 	char name[64];
@@ -631,7 +631,7 @@ static void test_pidns_mismatch(void)
 		return;
 	}
 	int dirfd = new_images(dir);
-	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd };
 	int ret = cr_dump(&d, NULL, &err);
 	if (ret < 0)
 		kill(t.pid, SIGKILL);

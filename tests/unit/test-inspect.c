@@ -534,7 +534,7 @@ int main(void)
 	pid_t root = start_target();
 	struct rt_err *err = NULL;
 	struct cr_stats st;
-	struct cr_dump_opts o = { .root = root, .images_dirfd = dirfd_, .parent_dirfd = -1,
+	struct cr_dump_opts o = { .root = root, .images_dirfd = dirfd_,
 				  .leave_running = true };
 	bool dumped = root > 0 && cr_dump(&o, &st, &err) == 0 &&
 		      cr_stats_write(dirfd_, "stats-dump.json", &st, &err) == 0;

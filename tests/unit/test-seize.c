@@ -164,7 +164,7 @@ static int dump_walks(pid_t root, struct test_freezer *fz, char *msg, size_t siz
 		return -1;
 	}
 	cleanup_close int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct cr_dump_opts o = { .root = root, .images_dirfd = dirfd, .parent_dirfd = -1, .freezer = &fz->f,
+	struct cr_dump_opts o = { .root = root, .images_dirfd = dirfd, .freezer = &fz->f,
 				  .leave_running = true };
 	struct cr_stats st = { 0 };
 	struct rt_err *e = NULL;

@@ -227,7 +227,7 @@ static void test_dump_path(void)
 	pid_t pid = spawn_marked(&ready);
 	bool started = pid > 0 && read(ready, &c, 1) == 1 && c == 'R';
 	int dirfd = mkdtemp(dir) ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	struct cr_dump_opts o = { .root = pid, .images_dirfd = dirfd, .parent_dirfd = -1 };
+	struct cr_dump_opts o = { .root = pid, .images_dirfd = dirfd };
 	struct cr_ksigaction usr1 = { 0 }, marked = { 1, 1, 1, 1 };
 	struct rt_err *e = NULL;
 	int r = started && dirfd >= 0 ? cr_dump(&o, NULL, &e) : -2;

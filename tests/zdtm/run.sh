@@ -3,7 +3,7 @@
 # through checkpoint/restore, then let it check its own state (lib.h has the
 # protocol). Prints pure TAP on stdout; progress and debris go to stderr.
 #
-# Usage: tests/zdtm/run.sh [--cycles N] [--variants "cr leave-running"] [--keep] [NAME...]
+# Usage: tests/zdtm/run.sh [--cycles N] [--variants "cr leave-running pre-dump"] [--keep] [NAME...]
 # Validating the programs themselves, without checkpoint: tests/zdtm/standalone.sh
 # (on the host, each must PASS, and FAIL when disturbed) and `run.sh --variants plain`.
 #   NAME        tests/zdtm/NAME.c (default: every test)
@@ -13,9 +13,13 @@
 #                 cr             run; N x (checkpoint, restore); signal; result
 #                 leave-running  run; checkpoint --leave-running; the original
 #                                keeps running and must PASS
+#                 pre-dump       run; two checkpoint --pre-dump, each against
+#                                the one before; checkpoint --parent-path the
+#                                second (pages in it are not written again);
+#                                restore; signal; result
 #                 plain          run; signal; result: no checkpoint at all, to
 #                                validate the programs inside a container
-#               (default $ZDTM_VARIANTS or "cr leave-running")
+#               (default $ZDTM_VARIANTS or "cr leave-running pre-dump")
 #   --keep      keep the work directory (bundles, images, outputs)
 # Environment: FERRY (default build/ferry), ZDTM_TIMEOUT (seconds per wait and
 # per ferry command, default 30), ZDTM_MB (overrides bigmem's size).
@@ -45,7 +49,7 @@ export FERRY
 out=${ZDTM_BUILD:-$repo/build/zdtm}
 timeout_s=${ZDTM_TIMEOUT:-30}
 cycles=${ZDTM_CYCLES:-2}
-variants=${ZDTM_VARIANTS:-cr leave-running}
+variants=${ZDTM_VARIANTS:-cr leave-running pre-dump}
 keep=0
 
 while [ $# -gt 0 ]; do
@@ -244,6 +248,28 @@ run_test() {
 			fi
 		done
 		;;
+	pre-dump)
+		fcmd "$t/pre-1.out" checkpoint --pre-dump --image-path "$t/pre-1" $flags "$id" || return 1
+		fcmd "$t/pre-2.out" checkpoint --pre-dump --image-path "$t/pre-2" --parent-path ../pre-1 \
+			$flags "$id" || return 1
+		if [ "$(container_status "$id")" != running ]; then
+			note "the container is '$(container_status "$id")' after two pre-dumps"
+			return 1
+		fi
+		fcmd "$t/dump.out" checkpoint --image-path "$t/img" --parent-path ../pre-2 $flags "$id" ||
+			return 1
+		# Every tree has unchanged private memory: some must be in the parent.
+		if [ "$(jq .pages_in_parent "$t/img/stats-dump.json")" = 0 ]; then
+			note "the dump wrote every page again: $(cat "$t/img/stats-dump.json")"
+			return 1
+		fi
+		fcmd "$t/restore.out" restore --detach --image-path "$t/img" $flags "$id" || return 1
+		if [ "$(container_status "$id")" != running ]; then
+			note "the container is '$(container_status "$id")' after restore, not running"
+			show_result "$result" "$t"
+			return 1
+		fi
+		;;
 	leave-running)
 		fcmd "$t/dump.out" checkpoint --leave-running --image-path "$t/img" $flags "$id" || return 1
 		if [ "$(container_status "$id")" != running ]; then
@@ -278,7 +304,7 @@ show_result() {
 	else
 		note "no result file ($result)"
 	fi
-	for f in "$t"/run.out "$t"/restore-*.out; do
+	for f in "$t"/run.out "$t"/restore*.out; do
 		[ -s "$f" ] || continue
 		note "container output ($(basename "$f")):"
 		note "$(tail -20 "$f")"
