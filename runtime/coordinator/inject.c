@@ -211,6 +211,119 @@ int cr_inj_call(struct cr_inj *j, long nr, long a0, long a1, long a2, long a3,
 	return 0;
 }
 
+/* ---- many syscalls in one resume (restore only) ----
+ *
+ * A 64-byte loop copied into an executable area of the tracee runs a table
+ * of syscalls with one PTRACE_CONT instead of two ptrace stops each, and
+ * ends with int3. That raises a SIGTRAP, which we swallow at its
+ * signal-delivery stop; but a SIGTRAP forced while blocked (every signal
+ * is, while we inject) resets its handler to SIG_DFL and unblocks it. So
+ * only a restore may use it, and only before the task's signal handlers
+ * and mask are restored: its memory layout (mem-restore.c).
+ *
+ * Table entry (64 bytes): nr, a0..a5, result. r12 walks the table, r13
+ * counts down; the loop stops at the first result in -4095..-1. */
+static const uint8_t batch_code[CR_BATCH_CODE] = {
+	0x4d, 0x85, 0xed,             /* 1: test %r13,%r13 */
+	0x74, 0x3a,                   /*    je 2f */
+	0x49, 0x8b, 0x04, 0x24,       /*    mov (%r12),%rax */
+	0x49, 0x8b, 0x7c, 0x24, 0x08, /*    mov 0x8(%r12),%rdi */
+	0x49, 0x8b, 0x74, 0x24, 0x10, /*    mov 0x10(%r12),%rsi */
+	0x49, 0x8b, 0x54, 0x24, 0x18, /*    mov 0x18(%r12),%rdx */
+	0x4d, 0x8b, 0x54, 0x24, 0x20, /*    mov 0x20(%r12),%r10 */
+	0x4d, 0x8b, 0x44, 0x24, 0x28, /*    mov 0x28(%r12),%r8 */
+	0x4d, 0x8b, 0x4c, 0x24, 0x30, /*    mov 0x30(%r12),%r9 */
+	0x0f, 0x05,                   /*    syscall */
+	0x49, 0x89, 0x44, 0x24, 0x38, /*    mov %rax,0x38(%r12) */
+	0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, /* cmp $-4095,%rax */
+	0x73, 0x09,                   /*    jae 2f */
+	0x49, 0x83, 0xc4, 0x40,       /*    add $0x40,%r12 */
+	0x49, 0xff, 0xcd,             /*    dec %r13 */
+	0xeb, 0xc1,                   /*    jmp 1b */
+	0xcc,                         /* 2: int3 */
+};
+
+void cr_batch_add(struct cr_batch *b, long nr, long a0, long a1, long a2, long a3, long a4,
+		  long a5, char *what)
+{
+	b->calls = xrealloc(b->calls, (b->n + 1) * sizeof(*b->calls));
+	b->calls[b->n++] = (struct cr_bcall){ nr, { a0, a1, a2, a3, a4, a5 }, what };
+}
+
+void cr_batch_free(struct cr_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->calls[i].what);
+	free(b->calls);
+	b->calls = NULL;
+	b->n = 0;
+}
+
+/* Resume until the loop's int3; an interrupt's event stop is not it. */
+static int cont_to_trap(struct cr_inj *j, struct rt_err **err)
+{
+	for (;;) {
+		int st;
+		if (ptrace(PTRACE_CONT, j->tid, 0, 0) < 0)
+			return rt_err_set(err, errno, "pid %d: PTRACE_CONT", j->tid);
+		if (cr_wait_stop(j->tid, &st, err) < 0)
+			return -1;
+		if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
+			return 0;
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			continue;
+		return rt_err_set(err, 0, "pid %d: stop %#x (signal %d) in the injected "
+				  "syscall loop", j->tid, st, WSTOPSIG(st));
+	}
+}
+
+/* Up to the area's capacity of calls from first; the index that failed
+ * (or n) in *done. */
+static int batch_chunk(struct cr_inj *j, unsigned long area, const struct cr_bcall *c, size_t n,
+		       uint64_t *tab, size_t *done, struct rt_err **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		tab[i * 8] = (uint64_t)c[i].nr;
+		for (int k = 0; k < 6; k++)
+			tab[i * 8 + 1 + k] = (uint64_t)c[i].a[k];
+		tab[i * 8 + 7] = 0;
+	}
+	struct user_regs_struct r = j->base;
+	r.rip = area;
+	r.orig_rax = (unsigned long)-1;
+	r.r12 = area + CR_BATCH_CODE;
+	r.r13 = n;
+	if (cr_mem_write(j->tid, area + CR_BATCH_CODE, tab, n * 64, err) < 0 ||
+	    cr_setregs(j->tid, &r, err) < 0 || cont_to_trap(j, err) < 0 ||
+	    cr_getregs(j->tid, &r, err) < 0 ||
+	    cr_mem_read(j->tid, area + CR_BATCH_CODE, tab, n * 64, err) < 0)
+		return -1;
+	*done = n - r.r13;
+	if (*done > n || r.rip != area + CR_BATCH_CODE)
+		return rt_err_set(err, EIO, "pid %d: the injected syscall loop stopped at "
+				  "%#llx after %zu of %zu calls", j->tid, r.rip, *done, n);
+	return 0;
+}
+
+int cr_batch_run(struct cr_inj *j, unsigned long area, size_t area_len, struct cr_batch *b,
+		 struct rt_err **err)
+{
+	size_t cap = (area_len - CR_BATCH_CODE) / 64, pos = 0;
+	cleanup_free uint64_t *tab = xcalloc(cap, 64);
+	int ret = cr_mem_write(j->tid, area, batch_code, sizeof(batch_code), err);
+	while (ret == 0 && pos < b->n) {
+		size_t n = b->n - pos < cap ? b->n - pos : cap, done;
+		ret = batch_chunk(j, area, b->calls + pos, n, tab, &done, err);
+		if (ret == 0 && done < n) {
+			long res = (long)tab[done * 8 + 7];
+			ret = rt_err_set(err, (int)-res, "pid %d: %s", j->tid, b->calls[pos + done].what);
+		}
+		pos += n;
+	}
+	cr_batch_free(b);
+	return ret;
+}
+
 int cr_inj_ok(struct cr_inj *j, const char *what, long nr, long a0, long a1,
 	      long a2, long a3, long a4, long a5, long *ret, struct rt_err **err)
 {

@@ -82,6 +82,26 @@ int cr_inj_call(struct cr_inj *j, long nr, long a0, long a1, long a2, long a3,
 int cr_inj_ok(struct cr_inj *j, const char *what, long nr, long a0, long a1,
 	      long a2, long a3, long a4, long a5, long *ret, struct rt_err **err);
 
+/* Syscalls run back to back inside a stopped task with one resume
+ * (inject.c: only in a restore, before the task's signal state is
+ * restored). what names a call in errors (malloc'd, freed by run). */
+#define CR_BATCH_CODE 64
+struct cr_bcall {
+	long nr, a[6];
+	char *what;
+};
+struct cr_batch {
+	struct cr_bcall *calls;
+	size_t n;
+};
+void cr_batch_add(struct cr_batch *b, long nr, long a0, long a1, long a2, long a3, long a4,
+		  long a5, char *what);
+/* Run every call in order through the executable area [area, area +
+ * area_len); stops at the first that fails, naming it. Empties b. */
+int cr_batch_run(struct cr_inj *j, unsigned long area, size_t area_len, struct cr_batch *b,
+		 struct rt_err **err);
+void cr_batch_free(struct cr_batch *b);
+
 /* Tracee memory through /proc/PID/mem (works on read-only pages). */
 int cr_mem_write(pid_t pid, unsigned long addr, const void *p, size_t n,
 		 struct rt_err **err);

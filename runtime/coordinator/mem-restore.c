@@ -464,8 +464,9 @@ static int move_vdso(struct cr_restore_ctx *c, struct cr_rtask *t,
 }
 
 /* populate: pre-fault what process_vm_writev is about to fill (faulting
- * page by page is the restore's floor); never for a userfaultfd fill. */
-static int map_vma(struct cr_rtask *t, const struct cr_vma *m, bool populate, struct rt_err **err)
+ * page by page is the restore's floor); never for a userfaultfd fill.
+ * The mmap joins the batch b. */
+static void map_vma(struct cr_batch *b, const struct cr_vma *m, bool populate)
 {
 	long flags = MAP_FIXED, fd = -1, off = (long)(m->pgoff * CR_PAGE);
 	size_t len = m->end - m->start;
@@ -487,10 +488,8 @@ static int map_vma(struct cr_rtask *t, const struct cr_vma *m, bool populate, st
 		fd = m->tmpfd;
 		break;
 	}
-	if (cr_inj_ok(&t->inj, "mmap", SYS_mmap, (long)m->start, (long)len, m->prot, flags, fd, off,
-		      NULL, err) < 0)
-		return rt_err_wrap(err, "mapping %#lx-%#lx '%s'", m->start, m->end, m->path);
-	return 0;
+	cr_batch_add(b, SYS_mmap, (long)m->start, (long)len, m->prot, flags, fd, off,
+		     xasprintf("mapping %#lx-%#lx '%s': mmap", m->start, m->end, m->path));
 }
 
 static bool vmas_sorted(const struct cr_mm *mm)
@@ -784,9 +783,14 @@ static int morph_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
 	count_pages(mm);
 	if (ret == 0 && mm->anon_pages >= UFFD_MIN_PAGES)
 		ret = uffd_open(t, &uf, err);
-	for (size_t i = 0; i < mm->n && ret == 0; i++)
+	/* every mapping with one resume of the task (inject.c) */
+	struct cr_batch b = { 0 };
+	for (size_t i = 0; i < mm->n; i++)
 		if (mm->vmas[i].kind != CR_VMA_SPECIAL)
-			ret = map_vma(t, &mm->vmas[i], uf.fd < 0, err);
+			map_vma(&b, &mm->vmas[i], uf.fd < 0);
+	if (ret == 0)
+		ret = cr_batch_run(&t->inj, t->helper, CR_SCRATCH_SIZE, &b, err);
+	cr_batch_free(&b);
 	if (ret == 0)
 		ret = fill_pages(c, t, &uf, err);
 	if (uffd_close(t, &uf, ret == 0 ? err : NULL) < 0)

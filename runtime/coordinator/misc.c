@@ -182,8 +182,12 @@ static int read_prctl(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 		return -1;
 	m->subreaper = (uint32_t)iv[0];
 	m->pdeathsig = (uint32_t)iv[1];
-	if (cr_inj_ok(j, "PR_GET_TIMERSLACK", SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0,
-		      &v, err) < 0)
+	/* the same field as PR_GET_TIMERSLACK, without injecting */
+	cleanup_free char *slack = NULL;
+	if (cr_proc_read(t->hpid, "timerslack_ns", &slack, NULL) == 0)
+		v = strtol(slack, NULL, 10);
+	else if (cr_inj_ok(j, "PR_GET_TIMERSLACK", SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0,
+			   &v, err) < 0)
 		return -1;
 	m->timerslack = (uint64_t)v;
 	if (cr_inj_ok(j, "PR_GET_THP_DISABLE", SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0, 0, 0,
@@ -324,9 +328,21 @@ static const char *rlim_value(uint64_t v, char buf[32])
 	return buf;
 }
 
-/* Each limit in one prlimit64(0, ...) from inside the task: lowering
- * always works; a hard limit above the task's current one (the runtime's)
- * needs CAP_SYS_RESOURCE. */
+/* The task's current limit, read from here (no injection) while it still
+ * has our credentials; from inside it otherwise. */
+static int current_rlimit(struct cr_rtask *t, int r, struct rlimit *cur, struct rt_err **err)
+{
+	if (prlimit(t->hpid, r, NULL, cur) == 0)
+		return 0;
+	if (cr_inj_ok(&t->inj, "prlimit64 (read)", SYS_prlimit64, 0, r, 0, (long)t->helper, 0, 0,
+		      NULL, err) < 0)
+		return -1;
+	return cr_mem_read(t->hpid, t->helper, cur, sizeof(*cur), err);
+}
+
+/* Each limit that differs in one prlimit64(0, ...) from inside the task:
+ * lowering always works; a hard limit above the task's current one (the
+ * runtime's) needs CAP_SYS_RESOURCE. */
 static int restore_rlimits(struct cr_rtask *t, const struct misc *m, struct rt_err **err)
 {
 	static const char *const names[NRLIM] = {
@@ -339,9 +355,7 @@ static int restore_rlimits(struct cr_rtask *t, const struct misc *m, struct rt_e
 		struct rlimit cur;
 		long ret;
 		char b1[32], b2[32];
-		if (cr_inj_ok(&t->inj, "prlimit64 (read)", SYS_prlimit64, 0, r, 0,
-			      (long)t->helper, 0, 0, NULL, err) < 0 ||
-		    cr_mem_read(t->hpid, t->helper, &cur, sizeof(cur), err) < 0)
+		if (current_rlimit(t, r, &cur, err) < 0)
 			return rt_err_wrap(err, "pid %d: %s", t->vpid, names[r]);
 		if (cur.rlim_cur == m->rlim[r].rlim_cur && cur.rlim_max == m->rlim[r].rlim_max)
 			continue;
@@ -474,18 +488,39 @@ static int restore_identity(struct cr_rtask *t, struct misc *m, struct rt_err **
 	return ret;
 }
 
-/* After the identity: a credential change resets pdeathsig and dumpable. */
+/* What the task has now, from /proc (no injection), to skip the prctl
+ * calls that would change nothing; -1 where it cannot be read. */
+static void current_prctl(pid_t pid, long *timerslack, long *thp_disable)
+{
+	cleanup_free char *status = NULL, *slack = NULL;
+	cleanup_err struct rt_err *e = NULL;
+	*timerslack = *thp_disable = -1;
+	if (cr_proc_read(pid, "timerslack_ns", &slack, &e) == 0)
+		*timerslack = strtol(slack, NULL, 10);
+	const char *thp = cr_proc_read(pid, "status", &status, &e) == 0
+				  ? cr_status_field(status, "THP_enabled") : NULL;
+	if (thp)
+		*thp_disable = !strtol(thp, NULL, 10);
+}
+
+/* After the identity: a credential change resets pdeathsig and dumpable.
+ * A new task is never a subreaper (the flag is not inherited). */
 static int restore_prctl(struct cr_rtask *t, const struct misc *m, struct rt_err **err)
 {
 	struct cr_inj *j = &t->inj;
+	long slack, thp;
+	current_prctl(t->hpid, &slack, &thp);
 	if ((m->nnp && cr_inj_ok(j, "PR_SET_NO_NEW_PRIVS", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1,
 				 0, 0, 0, 0, NULL, err) < 0) ||
-	    cr_inj_ok(j, "PR_SET_CHILD_SUBREAPER", SYS_prctl, PR_SET_CHILD_SUBREAPER,
-		      m->subreaper, 0, 0, 0, 0, NULL, err) < 0 ||
-	    cr_inj_ok(j, "PR_SET_TIMERSLACK", SYS_prctl, PR_SET_TIMERSLACK,
-		      (long)m->timerslack, 0, 0, 0, 0, NULL, err) < 0 ||
-	    cr_inj_ok(j, "PR_SET_THP_DISABLE", SYS_prctl, PR_SET_THP_DISABLE,
-		      m->thp_disable, 0, 0, 0, 0, NULL, err) < 0 ||
+	    (m->subreaper && cr_inj_ok(j, "PR_SET_CHILD_SUBREAPER", SYS_prctl,
+				       PR_SET_CHILD_SUBREAPER, m->subreaper, 0, 0, 0, 0, NULL,
+				       err) < 0) ||
+	    (slack != (long)m->timerslack &&
+	     cr_inj_ok(j, "PR_SET_TIMERSLACK", SYS_prctl, PR_SET_TIMERSLACK, (long)m->timerslack,
+		       0, 0, 0, 0, NULL, err) < 0) ||
+	    (thp != (long)m->thp_disable &&
+	     cr_inj_ok(j, "PR_SET_THP_DISABLE", SYS_prctl, PR_SET_THP_DISABLE, m->thp_disable, 0,
+		       0, 0, 0, NULL, err) < 0) ||
 	    cr_inj_ok(j, "PR_SET_PDEATHSIG", SYS_prctl, PR_SET_PDEATHSIG, m->pdeathsig, 0,
 		      0, 0, 0, NULL, err) < 0 ||
 	    /* 2 (SUID_DUMP_ROOT) only comes from fs.suid_dumpable after a

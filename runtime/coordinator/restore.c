@@ -242,8 +242,8 @@ static int begin_morph(struct cr_restore_ctx *c, struct cr_rtask *t,
 		return -1;
 	if (pick_helper(t, &helper, err) < 0 ||
 	    cr_inj_ok(&t->inj, "map the helper", SYS_mmap, (long)helper, CR_SCRATCH_SIZE,
-		      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-		      -1, 0, NULL, err) < 0)
+		      PROT_READ | PROT_WRITE | PROT_EXEC, /* exec: cr_batch_run's loop */
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, NULL, err) < 0)
 		return -1;
 	t->helper = helper;
 	return 0;

@@ -379,13 +379,18 @@ static int create_ptimers(struct cr_rtask *t, struct timers *tm, struct rt_err *
 			 NULL, err);
 }
 
+/* A task starts with no interval timer (fork does not pass them on), so
+ * only armed ones need a setitimer. */
 static int arm_timers(struct cr_rtask *t, const struct timers *tm, struct rt_err **err)
 {
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 3; i++) {
+		if (!tm->it[i].v.it_value.tv_sec && !tm->it[i].v.it_value.tv_usec)
+			continue;
 		if (cr_mem_write(t->hpid, t->helper, &tm->it[i].v, sizeof(tm->it[i].v), err) < 0 ||
 		    cr_inj_ok(&t->inj, "setitimer", SYS_setitimer, tm->it[i].which, (long)t->helper,
 			      0, 0, 0, 0, NULL, err) < 0)
 			return rt_err_wrap(err, "itimer %u", tm->it[i].which);
+	}
 	for (size_t i = 0; i < tm->n; i++)
 		if (cr_mem_write(t->hpid, t->helper, &tm->pt[i].spec, sizeof(tm->pt[i].spec), err) <
 			    0 ||
