@@ -272,6 +272,7 @@ struct cr_rtask {
 	bool seized;
 	void *mm;            /* mem.c's loaded state */
 	void *misc;          /* misc.c's loaded state */
+	int morpher;         /* which tracer thread seized it (restore.c) */
 };
 
 struct cr_restore_ctx {
@@ -286,6 +287,7 @@ struct cr_restore_ctx {
 	 * against the lineage ids (inventory.c). */
 	int layer[CR_MAX_LAYERS];
 	size_t n_layers;
+	bool killed; /* every task was killed already */
 };
 
 struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t vpid);

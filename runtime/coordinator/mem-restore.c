@@ -726,7 +726,8 @@ static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t, const struct
 	if (ret == 0)
 		ret = pf_flush(&f, err);
 	unmap_layers(&files);
-	c->st->pages_restored += restored;
+	/* tasks are morphed by two threads (restore.c) */
+	__atomic_fetch_add(&c->st->pages_restored, restored, __ATOMIC_RELAXED);
 	return ret;
 }
 

@@ -6,6 +6,7 @@
  * The tree may live in another pid namespace than ours (a container's): the
  * images name tasks by vpid, we act on them by hpid (pidns.c). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,39 +269,138 @@ static int finish_morph(struct cr_rtask *t, struct rt_err **err)
 	return 0;
 }
 
-static int morph_all(struct cr_restore_ctx *c, struct rt_err **err)
+/* One task from the agent it was to the task it was dumped as. */
+static int morph_task(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt_err **err)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		struct cr_rtask *t = &c->tasks[i];
-		if (t->zombie)
-			continue;
-		if (begin_morph(c, t, err) < 0)
-			return rt_err_wrap(err, "restore pid %d", t->vpid);
-		for (size_t k = 0; k < ARRAY_SIZE(restore_table); k++)
-			if (restore_table[k]->morph && restore_table[k]->morph(c, t, err) < 0)
-				return rt_err_wrap(err, "restore %s of pid %d",
-						   restore_table[k]->name, t->vpid);
-		if (finish_morph(t, err) < 0)
-			return rt_err_wrap(err, "restore pid %d", t->vpid);
-	}
+	if (begin_morph(c, t, err) < 0)
+		return rt_err_wrap(err, "restore pid %d", t->vpid);
+	for (size_t k = 0; k < ARRAY_SIZE(restore_table); k++)
+		if (restore_table[k]->morph && restore_table[k]->morph(c, t, err) < 0)
+			return rt_err_wrap(err, "restore %s of pid %d", restore_table[k]->name,
+					   t->vpid);
+	if (finish_morph(t, err) < 0)
+		return rt_err_wrap(err, "restore pid %d", t->vpid);
 	return 0;
 }
 
-/* The sync point: every task returns to user space at once. */
-static int release_all(struct cr_restore_ctx *c, struct rt_err **err)
+/* Detach the threads this morpher traces (a tracee answers only to the
+ * thread that seized it). */
+static int detach_own(struct cr_restore_ctx *c, int who, struct rt_err **err)
 {
-	const struct cr_freezer *f = c->o->freezer;
-	if (f && f->freeze(f->arg, true, err) < 0)
-		return -1;
 	for (size_t i = 0; i < c->n; i++)
-		for (size_t k = 0; k < c->tasks[i].n_thr; k++)
+		for (size_t k = 0; k < c->tasks[i].n_thr && c->tasks[i].morpher == who; k++)
 			if (c->tasks[i].thr[k].attached &&
 			    ptrace(PTRACE_DETACH, c->tasks[i].thr[k].htid, 0, 0) < 0)
 				return rt_err_set(err, errno, "detach thread %d",
 						  c->tasks[i].thr[k].vtid);
-	if (f && !c->o->paused && f->freeze(f->arg, false, err) < 0)
-		return -1;
 	return 0;
+}
+
+/* Morphing is ptrace round trips, each a pair of context switches: a
+ * second tracer thread keeps a second task busy (2 CPUs on this machine
+ * kind). Both take the next task from a shared counter; the tree is
+ * released only when both are done. The helper thread must outlive its
+ * tracees' release or death: its exit would detach them (or, with
+ * PTRACE_O_EXITKILL, kill them) early. */
+#define MORPHERS 2
+#define MORPH_ALONE 8 /* below this many tasks a thread costs more than it saves */
+
+struct morph_team {
+	struct cr_restore_ctx *c;
+	size_t next;            /* the next task to take (atomic) */
+	bool failed;            /* someone failed: take no more (atomic) */
+	pthread_barrier_t done, decided, released;
+	bool release;           /* decided: release (else the tree was killed) */
+	struct rt_err *err[MORPHERS];
+};
+
+static void morph_share(struct morph_team *m, int who)
+{
+	struct cr_restore_ctx *c = m->c;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&m->next, 1, __ATOMIC_RELAXED);
+		if (i >= c->n || __atomic_load_n(&m->failed, __ATOMIC_RELAXED))
+			return;
+		struct cr_rtask *t = &c->tasks[i];
+		t->morpher = who;
+		if (!t->zombie && morph_task(c, t, &m->err[who]) < 0) {
+			__atomic_store_n(&m->failed, true, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+}
+
+static void *morpher_main(void *arg)
+{
+	struct morph_team *m = arg;
+	morph_share(m, 1);
+	pthread_barrier_wait(&m->done);
+	pthread_barrier_wait(&m->decided);
+	if (m->release)
+		detach_own(m->c, 1, &m->err[1]);
+	pthread_barrier_wait(&m->released);
+	return NULL;
+}
+
+static void kill_all(struct cr_restore_ctx *c);
+
+static void team_barriers(struct morph_team *m, unsigned parties, bool init)
+{
+	pthread_barrier_t *b[3] = { &m->done, &m->decided, &m->released };
+	for (int i = 0; i < 3; i++)
+		if (init)
+			pthread_barrier_init(b[i], NULL, parties);
+		else
+			pthread_barrier_destroy(b[i]);
+}
+
+/* Every task morphed, then released at once (the sync point) while the
+ * cgroup is frozen; on failure every task is killed before the helper
+ * thread lets go of its tracees. */
+static int morph_and_release(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	const struct cr_freezer *f = c->o->freezer;
+	struct morph_team m = { .c = c };
+	pthread_t th;
+	bool helper = c->n >= MORPH_ALONE;
+	team_barriers(&m, helper ? 2 : 1, true);
+	if (helper && pthread_create(&th, NULL, morpher_main, &m) != 0) {
+		helper = false;
+		team_barriers(&m, 0, false);
+		team_barriers(&m, 1, true);
+	}
+	morph_share(&m, 0);
+	pthread_barrier_wait(&m.done);
+	int ret = m.failed ? -1 : 0;
+	if (ret == 0 && f && f->freeze(f->arg, true, &m.err[0]) < 0)
+		ret = -1;
+	m.release = ret == 0;
+	if (ret < 0) {
+		kill_all(c);
+		c->killed = true;
+	}
+	pthread_barrier_wait(&m.decided);
+	if (m.release && detach_own(c, 0, &m.err[0]) < 0)
+		ret = -1;
+	pthread_barrier_wait(&m.released);
+	if (helper)
+		pthread_join(th, NULL);
+	team_barriers(&m, 0, false);
+	if (m.err[1])
+		ret = -1;
+	if (ret == 0 && f && !c->o->paused && f->freeze(f->arg, false, &m.err[0]) < 0)
+		ret = -1;
+	/* the first morpher's error, else the helper's */
+	struct rt_err *e = m.err[0] ? m.err[0] : m.err[1];
+	if (e == m.err[0])
+		rt_err_free(m.err[1]);
+	else
+		rt_err_free(m.err[0]);
+	if (ret < 0 && err && *err == NULL)
+		*err = e;
+	else
+		rt_err_free(e);
+	return ret;
 }
 
 /* By pidfd: a task we could not learn the hpid of dies too. (In a new pid
@@ -355,9 +455,9 @@ static int restore_all(struct cr_restore_ctx *c, struct rt_err **err)
 	if (cr_vdso_self(&c->vdso, err) < 0 || cr_inventory_check(c, &root, &xlen, err) < 0 ||
 	    cr_load_pstree(c, err) < 0)
 		return -1;
-	if (adopt_root(c, root, err) < 0 || build_tree(c, err) < 0 || prepare_all(c, err) < 0 || morph_all(c, err) < 0)
+	if (adopt_root(c, root, err) < 0 || build_tree(c, err) < 0 || prepare_all(c, err) < 0)
 		return -1;
-	return release_all(c, err);
+	return morph_and_release(c, err);
 }
 
 int cr_restore(const struct cr_restore_opts *o, struct cr_stats *st,
@@ -368,7 +468,7 @@ int cr_restore(const struct cr_restore_opts *o, struct cr_stats *st,
 	memset(c.st, 0, sizeof(*c.st));
 	uint64_t t0 = cr_now_us();
 	int ret = restore_all(&c, err);
-	if (ret < 0)
+	if (ret < 0 && !c.killed)
 		kill_all(&c);
 	free_ctx(&c);
 	c.st->restore_time_us = cr_now_us() - t0;

@@ -435,6 +435,50 @@ tracker_pid() {
 	wait_for_state "$ID" running
 }
 
+# The container's processes as its cgroup lists them (the unified one where
+# there is one: v2 or the hybrid mirror).
+cgroup_procs() {
+	local f
+	for f in /sys/fs/cgroup/unified/ferry/$1 /sys/fs/cgroup/ferry/$1 /sys/fs/cgroup/pids/ferry/$1; do
+		[ -e "$f/cgroup.procs" ] && cat "$f/cgroup.procs" && return 0
+	done
+	return 0
+}
+
+@test "a task killed in the middle of a restore fails it and leaves nothing behind" {
+	requires_verb checkpoint restore
+	skip_if_runc "kills ferry's restore agents by position in the cgroup"
+	# 10 processes with 32 MiB each: restoring them takes long enough to
+	# kill one on the way, and they are enough for both tracer threads.
+	set_args /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/payload eat 32 & done; wait'
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 10 ]'
+	eventually '[ "$(grep -c "ate 32 MB" "$CONTAINER_OUT")" -eq 10 ]'
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	"$FERRY" --root "$ROOT" restore --detach --image-path "$IMG" "$ID" \
+		>"$TEST_DIR/restore.out" 2>&1 </dev/null &
+	local rpid=$! victim=
+	for _ in $(seq 2000); do
+		victim=$(cgroup_procs "$ID" | sed -n 6p)
+		[ -n "$victim" ] && break
+		sleep 0.005
+	done
+	[ -n "$victim" ] || { echo "no sixth process appeared"; false; }
+	kill -9 "$victim"
+	local rc=0
+	wait "$rpid" || rc=$?
+	cat "$TEST_DIR/restore.out"
+	[ "$rc" -ne 0 ] || { echo "the restore succeeded although pid $victim was killed"; false; }
+	grep -q "restore" "$TEST_DIR/restore.out"
+	assert_nothing_left "$ID"
+	# The images are untouched: a second restore works.
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(children_in_ns | wc -w)" 10 "init's children"
+}
+
 @test "checkpoint refuses an fd it cannot save and leaves the container running unchanged" {
 	requires_verb checkpoint
 	# /dev/full: a device ferry does not checkpoint (only null, zero, random
