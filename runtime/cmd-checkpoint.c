@@ -49,7 +49,10 @@ static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc
 				return rt_err_set(err, 0, "--manage-cgroups-mode: \"%s\" is not "
 						  "soft, full, strict or ignore", optarg);
 			break;
-		case 'E': return not_yet("--empty-ns", err);
+		case 'E':
+			if (rt_cmd_empty_ns(self, optarg, err) < 0)
+				return -1;
+			break;
 		case 'L': return not_yet("--lazy-pages", err);
 		case 'S': return not_yet("--page-server", err);
 		case 'F': return not_yet("--status-fd", err);
@@ -79,6 +82,8 @@ const struct rt_cmd rt_cmd_checkpoint = {
 		 "                            its written pages are tracked from then on\n"
 		 "   --parent-path value      the last pre-dump (relative to --image-path):\n"
 		 "                            write only the pages written since\n"
-		 "   --manage-cgroups-mode value  accepted: soft, full, strict, ignore\n",
+		 "   --manage-cgroups-mode value  accepted: soft, full, strict, ignore\n"
+		 "   --empty-ns network       accepted: a network namespace's configuration\n"
+		 "                            is never saved\n",
 	.run = run,
 };

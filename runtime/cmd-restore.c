@@ -49,7 +49,11 @@ static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc
 		case 'f': ro.file_locks = true; break;
 		case 'z': ro.paused = true; break;
 		case 'm': break; /* cgroups are always rebuilt from config.json */
-		case 'E': case 'L': case 'A': case 'M':
+		case 'E':
+			if (rt_cmd_empty_ns(self, optarg, err) < 0)
+				return -1;
+			break;
+		case 'L': case 'A': case 'M':
 			return rt_err_set(err, 0, "restore: %s is not supported yet",
 					  argv[optind - 1]);
 		case 'h': rt_cmd_help(self); return 0;
@@ -81,6 +85,8 @@ const struct rt_cmd rt_cmd_restore = {
 		 "   --shell-job              restore a shell job\n"
 		 "   --file-locks             restore file locks\n"
 		 "   --paused                 leave the restored container paused\n"
-		 "   --manage-cgroups-mode value  accepted: cgroups come from config.json\n",
+		 "   --manage-cgroups-mode value  accepted: cgroups come from config.json\n"
+		 "   --empty-ns network       accepted: the network namespace is made as\n"
+		 "                            config.json asks, with loopback up\n",
 	.run = run,
 };

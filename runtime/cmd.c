@@ -74,3 +74,15 @@ int rt_cmd_id_only(const struct rt_cmd *cmd, int argc, char **argv,
 	*id = argv[optind];
 	return 0;
 }
+
+int rt_cmd_empty_ns(const struct rt_cmd *cmd, const char *ns, struct rt_err **err)
+{
+	static const char *const known[] = { "pid", "ipc", "mount", "uts", "user", "cgroup" };
+	if (strcmp(ns, "network") == 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (strcmp(ns, known[i]) == 0)
+			return rt_err_set(err, 0, "%s: --empty-ns %s: only the network namespace "
+					  "can be left empty", cmd->name, ns);
+	return rt_err_set(err, 0, "%s: --empty-ns: unknown namespace \"%s\"", cmd->name, ns);
+}

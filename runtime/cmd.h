@@ -33,6 +33,14 @@ int rt_cmd_getopt(const struct rt_cmd *cmd, int argc, char **argv,
 		  struct rt_err **err);
 
 /* Check the number of operands left after the options. */
+/* checkpoint/restore --empty-ns NS (runc's flag): "network" is the only
+ * namespace that can be left empty, as with runc and CRIU. ferry never
+ * saves a network namespace's configuration (interfaces, addresses,
+ * routes): restore makes the one config.json asks for, with loopback up,
+ * as create does, and whatever set it up the first time (a CNI plugin, a
+ * hook) sets it up again. So "network" changes nothing; anything else is
+ * refused. */
+int rt_cmd_empty_ns(const struct rt_cmd *cmd, const char *ns, struct rt_err **err);
 int rt_cmd_nargs(const struct rt_cmd *cmd, int argc, int min, int max,
 		 struct rt_err **err);
 

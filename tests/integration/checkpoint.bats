@@ -371,6 +371,34 @@ tracker_pid() {
 	wait_for_state "$ID" running
 }
 
+@test "checkpoint and restore --empty-ns network: the new network namespace has loopback up" {
+	requires_verb checkpoint restore
+	payload_args sleep
+	run_detached
+	ferry checkpoint --empty-ns network --image-path "$IMG" "$ID"
+	assert_success
+	ferry restore --empty-ns network --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	ferry exec "$ID" /bin/payload cat /sys/class/net/lo/flags
+	assert_success
+	# IFF_UP | IFF_LOOPBACK (and nothing saved from before: a new namespace)
+	(($(head -1 <<<"$output") & 0x1)) || { echo "loopback is down: $output"; false; }
+}
+
+@test "--empty-ns refuses every namespace but the network one" {
+	requires_verb checkpoint
+	payload_args sleep
+	run_detached
+	ferry checkpoint --empty-ns ipc --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has 'only the network namespace'
+	assert_eq "$(container_status "$ID")" running status
+	ferry restore --empty-ns pid --image-path "$IMG" "$ID-new"
+	assert_failure
+	assert_output_has 'only the network namespace'
+}
+
 @test "checkpoint of a created container fails and leaves it created" {
 	requires_verb checkpoint
 	payload_args sleep
