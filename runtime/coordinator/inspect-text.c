@@ -209,6 +209,8 @@ static void print_memory(FILE *f, yajl_val t)
 		fprintf(f, "    %-37s %s %-12s %6lld %s  ", range, str_or(v, "prot", "?"),
 			str_or(v, "kind", "?"), np, plural(np, "page ", "pages"));
 		put_str(f, str(v, "path"));
+		if (str(v, "flags"))
+			fprintf(f, "  [%s]", str(v, "flags"));
 		fputc('\n', f);
 	}
 }

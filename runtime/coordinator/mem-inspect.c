@@ -121,6 +121,9 @@ static void describe_vma(struct cr_desc *d, const struct cr_vma *m, uint64_t pag
 	if (m->kind == CR_VMA_SHMEM)
 		cr_desc_uint(d, "shmem_ino", m->ino);
 	cr_desc_uint(d, "pages", pages);
+	char flags[64];
+	cr_vmflags_names(m->flags, flags, sizeof(flags));
+	cr_desc_str(d, "flags", flags[0] ? flags : NULL);
 	cr_desc_end_map(d);
 }
 

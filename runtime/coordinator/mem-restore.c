@@ -40,6 +40,13 @@
 #define UFFD_MIN_PAGES 256
 #define UFFD_CHUNK (4ul << 20)
 
+#ifndef SYS_mseal
+#define SYS_mseal 462 /* Linux 6.10, missing from Debian 12's headers */
+#endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
+#endif
+
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
 #endif
@@ -232,8 +239,16 @@ static int get_vma(struct cr_rd *r, struct cr_vma *m, struct rt_err **err)
 	    cr_get_u64(r, "pgoff", (uint64_t *)&m->pgoff, err) < 0 ||
 	    cr_get_u64(r, "ino", &m->ino, err) < 0 ||
 	    cr_get_u32(r, "prot", &prot, err) < 0 || cr_get_u32(r, "kind", &kind, err) < 0 ||
-	    cr_get_str(r, "path", &m->path, 4096, err) < 0 || cr_rd_done(r, err) < 0)
+	    cr_get_str(r, "path", &m->path, 4096, err) < 0)
 		return -1;
+	/* images from before the flags have none */
+	if (r->off < r->len && cr_get_u32(r, "flags", &m->flags, err) < 0)
+		return -1;
+	if (cr_rd_done(r, err) < 0)
+		return -1;
+	if (m->flags & ~(uint32_t)CR_VMF_ALL)
+		return rt_err_set(err, 0, "mm image record %zu: unknown mapping flags %#x",
+				  r->index, m->flags);
 	m->prot = (int)prot;
 	m->kind = (int)kind;
 	m->tmpfd = -1;
@@ -489,8 +504,54 @@ static void map_vma(struct cr_batch *b, const struct cr_vma *m, bool populate)
 		fd = m->tmpfd;
 		break;
 	}
+	if (m->flags & CR_VMF_NORESERVE)
+		flags |= MAP_NORESERVE;
 	cr_batch_add(b, SYS_mmap, (long)m->start, (long)len, m->prot, flags, fd, off,
 		     xasprintf("mapping %#lx-%#lx '%s': mmap", m->start, m->end, m->path));
+	static const struct {
+		uint32_t flag;
+		int advice;
+		const char *name;
+	} advice[] = {
+		{ CR_VMF_DONTFORK, MADV_DONTFORK, "MADV_DONTFORK" },
+		{ CR_VMF_WIPEONFORK, MADV_WIPEONFORK, "MADV_WIPEONFORK" },
+		{ CR_VMF_DONTDUMP, MADV_DONTDUMP, "MADV_DONTDUMP" },
+		{ CR_VMF_HUGEPAGE, MADV_HUGEPAGE, "MADV_HUGEPAGE" },
+		{ CR_VMF_NOHUGEPAGE, MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE" },
+		{ CR_VMF_MERGEABLE, MADV_MERGEABLE, "MADV_MERGEABLE" },
+		{ CR_VMF_SEQUENTIAL, MADV_SEQUENTIAL, "MADV_SEQUENTIAL" },
+		{ CR_VMF_RANDOM, MADV_RANDOM, "MADV_RANDOM" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(advice); i++)
+		if (m->flags & advice[i].flag)
+			cr_batch_add(b, SYS_madvise, (long)m->start, (long)len, advice[i].advice,
+				     0, 0, 0,
+				     xasprintf("mapping %#lx-%#lx '%s': %s", m->start, m->end,
+					       m->path, advice[i].name));
+}
+
+/* Once filled (mlock would fault in pages UFFDIO_COPY must create): the
+ * locks, then the seals (nothing may change a sealed mapping after). */
+static int lock_and_seal(struct cr_rtask *t, struct rt_err **err)
+{
+	struct cr_mm *mm = t->mm;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < mm->n; i++) {
+			const struct cr_vma *m = &mm->vmas[i];
+			long len = (long)(m->end - m->start);
+			int ret = 0;
+			if (pass == 0 && (m->flags & CR_VMF_LOCKED))
+				ret = cr_inj_ok(&t->inj, "mlock2", SYS_mlock2, (long)m->start, len,
+						m->flags & CR_VMF_LOCKONFAULT ? MLOCK_ONFAULT : 0,
+						0, 0, 0, NULL, err);
+			else if (pass == 1 && (m->flags & CR_VMF_SEALED))
+				ret = cr_inj_ok(&t->inj, "mseal", SYS_mseal, (long)m->start, len, 0,
+						0, 0, 0, NULL, err);
+			if (ret < 0)
+				return rt_err_wrap(err, "mapping %#lx-%#lx '%s'", m->start, m->end,
+						   m->path);
+		}
+	return 0;
 }
 
 static bool vmas_sorted(const struct cr_mm *mm)
@@ -880,6 +941,8 @@ static int morph_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
 		ret = -1;
 	if (ret == 0)
 		ret = set_mm_map(c, t, err);
+	if (ret == 0)
+		ret = lock_and_seal(t, err);
 	return ret;
 }
 

@@ -102,6 +102,63 @@ int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
 	return 0;
 }
 
+static const struct {
+	char code[3];
+	uint32_t flag;
+} vmflag_codes[] = {
+	{ "lo", CR_VMF_LOCKED }, { "lf", CR_VMF_LOCKONFAULT }, { "dc", CR_VMF_DONTFORK },
+	{ "wf", CR_VMF_WIPEONFORK }, { "dd", CR_VMF_DONTDUMP }, { "hg", CR_VMF_HUGEPAGE },
+	{ "nh", CR_VMF_NOHUGEPAGE }, { "mg", CR_VMF_MERGEABLE }, { "nr", CR_VMF_NORESERVE },
+	{ "sr", CR_VMF_SEQUENTIAL }, { "rr", CR_VMF_RANDOM }, { "sl", CR_VMF_SEALED },
+};
+
+uint32_t cr_vmflags_parse(const char *value)
+{
+	uint32_t f = 0;
+	for (const char *p = value; p[0] && p[0] != '\n';) {
+		p += strspn(p, " ");
+		size_t n = strcspn(p, " \n");
+		for (size_t i = 0; n == 2 && i < ARRAY_SIZE(vmflag_codes); i++)
+			if (strncmp(p, vmflag_codes[i].code, 2) == 0)
+				f |= vmflag_codes[i].flag;
+		p += n;
+	}
+	return f;
+}
+
+void cr_vmflags_names(uint32_t flags, char *buf, size_t len)
+{
+	size_t w = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(vmflag_codes); i++)
+		if ((flags & vmflag_codes[i].flag) && w + 4 < len)
+			w += (size_t)snprintf(buf + w, len - w, "%s%s", w ? " " : "",
+					      vmflag_codes[i].code);
+}
+
+/* Each mapping's VmFlags from /proc/PID/smaps, matched by start address
+ * (smaps lists the same mappings as maps, in the same order). */
+static int read_vmflags(pid_t pid, struct cr_vma *v, size_t n, struct rt_err **err)
+{
+	cleanup_free char *smaps = NULL;
+	if (cr_proc_read(pid, "smaps", &smaps, err) < 0)
+		return -1;
+	size_t i = 0;
+	unsigned long start = 0;
+	for (char *l = smaps; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned long s, e;
+		if (strncmp(l, "VmFlags:", 8) == 0) {
+			while (i < n && v[i].start < start)
+				i++;
+			if (i < n && v[i].start == start)
+				v[i].flags = cr_vmflags_parse(l + 8);
+		} else if (sscanf(l, "%lx-%lx ", &s, &e) == 2) { /* a mapping's first line */
+			start = s;
+		}
+	}
+	return 0;
+}
+
 void cr_vmas_free(struct cr_vma *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -694,6 +751,7 @@ static void put_vma(struct cr_rec *r, const struct cr_vma *m, int kind,
 	cr_put_u32(r, (uint32_t)m->prot);
 	cr_put_u32(r, (uint32_t)kind);
 	cr_put_str(r, path);
+	cr_put_u32(r, m->flags);
 }
 
 static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *mm,
@@ -706,6 +764,10 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 	    cr_proc_link(t->hpid, "root", &root, err) < 0 ||
 	    cr_parse_maps(maps, &v, &n, err) < 0)
 		return -1;
+	if (read_vmflags(t->hpid, v, n, err) < 0) {
+		cr_vmas_free(v, n);
+		return -1;
+	}
 	int ret = 0;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct cr_vma *m = &v[i];

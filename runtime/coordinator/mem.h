@@ -12,8 +12,33 @@ enum cr_vma_kind {
 	CR_VMA_SPECIAL,      /* [vdso] [vvar] [vvar_vclock] [vsyscall]: located only */
 };
 
+/* What madvise, mlock and mmap flags left on a mapping (smaps VmFlags),
+ * kept in the image and put back after the restore fills it. */
+enum cr_vma_flag {
+	CR_VMF_LOCKED = 1 << 0,      /* lo: mlock */
+	CR_VMF_LOCKONFAULT = 1 << 1, /* lf: mlock2(MLOCK_ONFAULT) */
+	CR_VMF_DONTFORK = 1 << 2,    /* dc: MADV_DONTFORK */
+	CR_VMF_WIPEONFORK = 1 << 3,  /* wf: MADV_WIPEONFORK */
+	CR_VMF_DONTDUMP = 1 << 4,    /* dd: MADV_DONTDUMP */
+	CR_VMF_HUGEPAGE = 1 << 5,    /* hg: MADV_HUGEPAGE */
+	CR_VMF_NOHUGEPAGE = 1 << 6,  /* nh: MADV_NOHUGEPAGE */
+	CR_VMF_MERGEABLE = 1 << 7,   /* mg: MADV_MERGEABLE */
+	CR_VMF_NORESERVE = 1 << 8,   /* nr: MAP_NORESERVE */
+	CR_VMF_SEQUENTIAL = 1 << 9,  /* sr: MADV_SEQUENTIAL */
+	CR_VMF_RANDOM = 1 << 10,     /* rr: MADV_RANDOM */
+	CR_VMF_SEALED = 1 << 11,     /* sl: mseal */
+	CR_VMF_ALL = (1 << 12) - 1,
+};
+
+/* The flags of a smaps "VmFlags:" value; ours (uw: the dump's own
+ * tracking) and the kernel's bookkeeping are not among them. */
+uint32_t cr_vmflags_parse(const char *value);
+/* Their smaps names, space-separated, into buf. */
+void cr_vmflags_names(uint32_t flags, char *buf, size_t len);
+
 struct cr_vma {
 	unsigned long start, end, pgoff; /* pgoff in pages */
+	uint32_t flags;                  /* enum cr_vma_flag */
 	uint64_t ino;
 	int prot, kind;
 	bool shared;
