@@ -87,9 +87,15 @@ static int prepare_task(struct cr_dump_ctx *c, struct cr_dtask *t,
 		return -1;
 	t->thr[0].injected = true;
 	long addr;
-	if (cr_inj_ok(&t->inj, "map a scratch page", SYS_mmap, 0, CR_SCRATCH_SIZE,
-		      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0,
-		      &addr, err) < 0)
+	/* executable for query.c's batches, where the task allows it
+	 * (PR_SET_MDWE refuses write+exec) */
+	if (cr_inj_call(&t->inj, SYS_mmap, 0, CR_SCRATCH_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0, &addr, err) < 0)
+		return -1;
+	t->scratch_exec = addr >= 0 || addr < -4095;
+	if (!t->scratch_exec &&
+	    cr_inj_ok(&t->inj, "map a scratch page", SYS_mmap, 0, CR_SCRATCH_SIZE,
+		      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0, &addr, err) < 0)
 		return -1;
 	t->scratch = (unsigned long)addr;
 	return 0;
@@ -216,6 +222,11 @@ static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
 		if (t->zombie)
 			continue;
 		for (size_t k = 0; k < ARRAY_SIZE(dump_table); k++)
+			if ((!c->o->pre_dump || dump_table[k] == &cr_res_mm) && dump_table[k]->want)
+				dump_table[k]->want(c, t);
+		if (cr_query_prefetch(t, err) < 0)
+			return rt_err_wrap(err, "dump pid %d", t->hpid);
+		for (size_t k = 0; k < ARRAY_SIZE(dump_table); k++)
 			if ((!c->o->pre_dump || dump_table[k] == &cr_res_mm) &&
 			    dump_table[k]->dump(c, t, err) < 0)
 				return rt_err_wrap(err, "dump %s of pid %d",
@@ -230,6 +241,7 @@ static void free_ctx(struct cr_dump_ctx *c)
 		for (size_t k = 0; k < c->tasks[i].n_thr; k++)
 			free(c->tasks[i].thr[k].xstate);
 		free(c->tasks[i].thr);
+		cr_queries_free(&c->tasks[i]);
 	}
 	free(c->tasks);
 	cr_files_dump_free(c);

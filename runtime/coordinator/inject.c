@@ -211,15 +211,16 @@ int cr_inj_call(struct cr_inj *j, long nr, long a0, long a1, long a2, long a3,
 	return 0;
 }
 
-/* ---- many syscalls in one resume (restore only) ----
+/* ---- many syscalls in one resume ----
  *
  * A 64-byte loop copied into an executable area of the tracee runs a table
  * of syscalls with one PTRACE_CONT instead of two ptrace stops each, and
  * ends with int3. That raises a SIGTRAP, which we swallow at its
  * signal-delivery stop; but a SIGTRAP forced while blocked (every signal
  * is, while we inject) resets its handler to SIG_DFL and unblocks it. So
- * only a restore may use it, and only before the task's signal handlers
- * and mask are restored: its memory layout (mem-restore.c).
+ * a restore uses it only before the task's signal handlers and mask are
+ * restored (its memory layout, mem-restore.c), and a dump only where it
+ * puts the SIGTRAP handler back and no SIGTRAP is pending (query.c).
  *
  * Table entry (64 bytes): nr, a0..a5, result. r12 walks the table, r13
  * counts down; the loop stops at the first result in -4095..-1. */
@@ -277,31 +278,34 @@ static int cont_to_trap(struct cr_inj *j, struct rt_err **err)
 	}
 }
 
-/* Up to the area's capacity of calls from first; the index that failed
- * (or n) in *done. */
-static int batch_chunk(struct cr_inj *j, unsigned long area, const struct cr_bcall *c, size_t n,
-		       uint64_t *tab, size_t *done, struct rt_err **err)
+/* The int3 unblocked SIGTRAP (see above): every signal is blocked again,
+ * as injection needs. */
+int cr_batch_exec(struct cr_inj *j, unsigned long area, const struct cr_bcall *c, size_t n,
+		  long *results, size_t *done, struct rt_err **err)
 {
+	cleanup_free uint64_t *tab = xcalloc(n ? n : 1, 64);
 	for (size_t i = 0; i < n; i++) {
 		tab[i * 8] = (uint64_t)c[i].nr;
 		for (int k = 0; k < 6; k++)
 			tab[i * 8 + 1 + k] = (uint64_t)c[i].a[k];
-		tab[i * 8 + 7] = 0;
 	}
 	struct user_regs_struct r = j->base;
 	r.rip = area;
 	r.orig_rax = (unsigned long)-1;
 	r.r12 = area + CR_BATCH_CODE;
 	r.r13 = n;
-	if (cr_mem_write(j->tid, area + CR_BATCH_CODE, tab, n * 64, err) < 0 ||
+	if (cr_mem_write(j->tid, area, batch_code, sizeof(batch_code), err) < 0 ||
+	    cr_mem_write(j->tid, area + CR_BATCH_CODE, tab, n * 64, err) < 0 ||
 	    cr_setregs(j->tid, &r, err) < 0 || cont_to_trap(j, err) < 0 ||
-	    cr_getregs(j->tid, &r, err) < 0 ||
+	    cr_set_sigmask(j->tid, ~0ull, err) < 0 || cr_getregs(j->tid, &r, err) < 0 ||
 	    cr_mem_read(j->tid, area + CR_BATCH_CODE, tab, n * 64, err) < 0)
 		return -1;
 	*done = n - r.r13;
 	if (*done > n || r.rip != area + CR_BATCH_CODE)
 		return rt_err_set(err, EIO, "pid %d: the injected syscall loop stopped at "
 				  "%#llx after %zu of %zu calls", j->tid, r.rip, *done, n);
+	for (size_t i = 0; i < n && i <= *done; i++)
+		results[i] = (long)tab[i * 8 + 7];
 	return 0;
 }
 
@@ -309,15 +313,14 @@ int cr_batch_run(struct cr_inj *j, unsigned long area, size_t area_len, struct c
 		 struct rt_err **err)
 {
 	size_t cap = (area_len - CR_BATCH_CODE) / 64, pos = 0;
-	cleanup_free uint64_t *tab = xcalloc(cap, 64);
-	int ret = cr_mem_write(j->tid, area, batch_code, sizeof(batch_code), err);
+	cleanup_free long *res = xcalloc(cap, sizeof(long));
+	int ret = 0;
 	while (ret == 0 && pos < b->n) {
 		size_t n = b->n - pos < cap ? b->n - pos : cap, done;
-		ret = batch_chunk(j, area, b->calls + pos, n, tab, &done, err);
-		if (ret == 0 && done < n) {
-			long res = (long)tab[done * 8 + 7];
-			ret = rt_err_set(err, (int)-res, "pid %d: %s", j->tid, b->calls[pos + done].what);
-		}
+		ret = cr_batch_exec(j, area, b->calls + pos, n, res, &done, err);
+		if (ret == 0 && done < n)
+			ret = rt_err_set(err, (int)-res[done], "pid %d: %s", j->tid,
+					 b->calls[pos + done].what);
 		pos += n;
 	}
 	cr_batch_free(b);

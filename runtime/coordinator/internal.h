@@ -83,8 +83,8 @@ int cr_inj_ok(struct cr_inj *j, const char *what, long nr, long a0, long a1,
 	      long a2, long a3, long a4, long a5, long *ret, struct rt_err **err);
 
 /* Syscalls run back to back inside a stopped task with one resume
- * (inject.c: only in a restore, before the task's signal state is
- * restored). what names a call in errors (malloc'd, freed by run). */
+ * (inject.c says when that is safe). what names a call in errors
+ * (malloc'd, freed by run). */
 #define CR_BATCH_CODE 64
 struct cr_bcall {
 	long nr, a[6];
@@ -100,6 +100,11 @@ void cr_batch_add(struct cr_batch *b, long nr, long a0, long a1, long a2, long a
  * area_len); stops at the first that fails, naming it. Empties b. */
 int cr_batch_run(struct cr_inj *j, unsigned long area, size_t area_len, struct cr_batch *b,
 		 struct rt_err **err);
+/* One run of n calls (area must hold CR_BATCH_CODE + 64 * n bytes): the
+ * calls before *done succeeded, results[*done] (if *done < n) is the
+ * failed one's -errno; -1 only when the task could not be run. */
+int cr_batch_exec(struct cr_inj *j, unsigned long area, const struct cr_bcall *c, size_t n,
+		  long *results, size_t *done, struct rt_err **err);
 void cr_batch_free(struct cr_batch *b);
 
 /* Tracee memory through /proc/PID/mem (works on read-only pages). */
@@ -164,6 +169,8 @@ struct cr_dtask {
 	size_t n_thr;
 	struct cr_dthread *thr; /* thr[0] is the leader */
 	unsigned long scratch;  /* our shared-anon page in the task, 0 if none */
+	bool scratch_exec;      /* it is executable too: queries can be batched */
+	struct cr_queries *queries; /* query.c */
 	unsigned long gadget;
 	struct cr_inj inj;      /* injection in the leader */
 };
@@ -230,6 +237,24 @@ int cr_track_register(struct cr_dump_ctx *c, struct cr_dtask *t, unsigned long s
 int cr_track_commit(struct cr_dump_ctx *c, const uint8_t id[CR_DUMP_ID_LEN],
 		    struct rt_err **err);
 void cr_track_free(struct cr_dump_ctx *c);
+
+/* query.c: read-only queries of a task's state by injection in its
+ * leader. The argument numbered `out` (-1: none) is a buffer of out_len
+ * bytes the call fills. Queries declared with cr_query_want run together
+ * in one resume (cr_query_prefetch); cr_query answers from them, or
+ * injects the call; a negative result is an error naming what. */
+#define CR_QUERY_OUT_MAX 32
+struct cr_qcall {
+	long nr, a[4];
+	int out;
+	size_t out_len;
+};
+struct cr_queries;
+void cr_query_want(struct cr_dtask *t, const struct cr_qcall *q);
+int cr_query_prefetch(struct cr_dtask *t, struct rt_err **err);
+int cr_query(struct cr_dtask *t, const char *what, const struct cr_qcall *q, void *out,
+	     long *ret, struct rt_err **err);
+void cr_queries_free(struct cr_dtask *t);
 
 /* Inject in thread i of t (0: leader), needing t->scratch for pointers. */
 int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
@@ -322,6 +347,8 @@ int cr_agent_clone(int sock, pid_t pid, pid_t vpid, int *child_sock, int *pidfd,
 
 struct cr_resource {
 	const char *name;
+	/* Declare the queries dump will make (cr_query_want), or NULL. */
+	void (*want)(struct cr_dump_ctx *c, struct cr_dtask *t);
 	int (*dump)(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
 	/* Load images and act through the agent, before morphing. */
 	int (*prepare)(struct cr_restore_ctx *c, struct cr_rtask *t,

@@ -954,6 +954,7 @@ static void release_mm(struct cr_rtask *t)
 
 const struct cr_resource cr_res_mm = {
 	.name = "memory",
+	.want = cr_mm_want,
 	.dump = cr_dump_mm,
 	.prepare = prepare_mm,
 	.morph = morph_mm,

@@ -794,6 +794,13 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 	return ret;
 }
 
+static const struct cr_qcall brk_q = { SYS_brk, { 0 }, -1, 0 };
+
+void cr_mm_want(struct cr_dump_ctx *c, struct cr_dtask *t)
+{
+	cr_query_want(t, &brk_q);
+}
+
 /* start_code.. from /proc/PID/stat fields 26-28 and 45-51, brk injected. */
 static int read_mm_fields(struct cr_dtask *t, uint64_t f[11], struct rt_err **err)
 {
@@ -808,7 +815,7 @@ static int read_mm_fields(struct cr_dtask *t, uint64_t f[11], struct rt_err **er
 			fld[i] = strtoull(p + 1, NULL, 10);
 	}
 	long brk;
-	if (cr_inj_ok(&t->inj, "brk(0)", SYS_brk, 0, 0, 0, 0, 0, 0, &brk, err) < 0)
+	if (cr_query(t, "brk(0)", &brk_q, NULL, &brk, err) < 0)
 		return -1;
 	uint64_t v[11] = { fld[26], fld[27], fld[45], fld[46], fld[47], (uint64_t)brk,
 			   fld[28], fld[48], fld[49], fld[50], fld[51] };

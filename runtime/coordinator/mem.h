@@ -78,6 +78,7 @@ struct cr_run {
 
 void cr_mm_free(struct cr_mm *mm);
 int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
+void cr_mm_want(struct cr_dump_ctx *c, struct cr_dtask *t); /* its queries */
 /* mm-PID.img and pagemap-PID.img of the task into mm (mem-restore.c). */
 int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
 	       struct rt_err **err);

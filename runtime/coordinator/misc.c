@@ -164,40 +164,47 @@ static int read_misc(pid_t pid, struct misc *m, struct rt_err **err)
 	return read_limits(pid, m->rlim, err);
 }
 
-/* Flags only the task itself can tell (prctl), by injection. */
+/* Flags only the task itself can tell (prctl): queries (query.c). */
+enum { Q_SECUREBITS, Q_SUBREAPER, Q_PDEATHSIG, Q_THP_DISABLE, Q_DUMPABLE, NQ };
+static const struct cr_qcall prctl_q[NQ] = {
+	[Q_SECUREBITS] = { SYS_prctl, { PR_GET_SECUREBITS }, -1, 0 },
+	[Q_SUBREAPER] = { SYS_prctl, { PR_GET_CHILD_SUBREAPER }, 1, sizeof(int) },
+	[Q_PDEATHSIG] = { SYS_prctl, { PR_GET_PDEATHSIG }, 1, sizeof(int) },
+	[Q_THP_DISABLE] = { SYS_prctl, { PR_GET_THP_DISABLE }, -1, 0 },
+	[Q_DUMPABLE] = { SYS_prctl, { PR_GET_DUMPABLE }, -1, 0 },
+};
+static const char *const prctl_names[NQ] = {
+	"PR_GET_SECUREBITS", "PR_GET_CHILD_SUBREAPER", "PR_GET_PDEATHSIG",
+	"PR_GET_THP_DISABLE", "PR_GET_DUMPABLE",
+};
+
+static void want_misc(struct cr_dump_ctx *c, struct cr_dtask *t)
+{
+	for (int i = 0; i < NQ; i++)
+		cr_query_want(t, &prctl_q[i]);
+}
+
 static int read_prctl(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 {
-	struct cr_inj *j = &t->inj;
-	long v;
-	int iv[2];
-	if (cr_inj_ok(j, "PR_GET_SECUREBITS", SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0, 0,
-		      &v, err) < 0)
-		return -1;
-	m->securebits = (uint32_t)v;
-	if (cr_inj_ok(j, "PR_GET_CHILD_SUBREAPER", SYS_prctl, PR_GET_CHILD_SUBREAPER,
-		      (long)t->scratch, 0, 0, 0, 0, NULL, err) < 0 ||
-	    cr_inj_ok(j, "PR_GET_PDEATHSIG", SYS_prctl, PR_GET_PDEATHSIG,
-		      (long)t->scratch + 4, 0, 0, 0, 0, NULL, err) < 0 ||
-	    cr_mem_read(t->hpid, t->scratch, iv, sizeof(iv), err) < 0)
-		return -1;
-	m->subreaper = (uint32_t)iv[0];
-	m->pdeathsig = (uint32_t)iv[1];
+	long v[NQ];
+	int iv[NQ] = { 0 };
+	for (int i = 0; i < NQ; i++)
+		if (cr_query(t, prctl_names[i], &prctl_q[i], &iv[i], &v[i], err) < 0)
+			return -1;
+	m->securebits = (uint32_t)v[Q_SECUREBITS];
+	m->subreaper = (uint32_t)iv[Q_SUBREAPER];
+	m->pdeathsig = (uint32_t)iv[Q_PDEATHSIG];
+	m->thp_disable = (uint32_t)v[Q_THP_DISABLE];
+	m->dumpable = (uint32_t)v[Q_DUMPABLE];
 	/* the same field as PR_GET_TIMERSLACK, without injecting */
 	cleanup_free char *slack = NULL;
+	long ts;
 	if (cr_proc_read(t->hpid, "timerslack_ns", &slack, NULL) == 0)
-		v = strtol(slack, NULL, 10);
-	else if (cr_inj_ok(j, "PR_GET_TIMERSLACK", SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0,
-			   &v, err) < 0)
+		ts = strtol(slack, NULL, 10);
+	else if (cr_inj_ok(&t->inj, "PR_GET_TIMERSLACK", SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0,
+			   0, 0, &ts, err) < 0)
 		return -1;
-	m->timerslack = (uint64_t)v;
-	if (cr_inj_ok(j, "PR_GET_THP_DISABLE", SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0, 0, 0,
-		      &v, err) < 0)
-		return -1;
-	m->thp_disable = (uint32_t)v;
-	if (cr_inj_ok(j, "PR_GET_DUMPABLE", SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0, 0, &v,
-		      err) < 0)
-		return -1;
-	m->dumpable = (uint32_t)v;
+	m->timerslack = (uint64_t)ts;
 	return 0;
 }
 
@@ -634,6 +641,7 @@ static int describe_misc(struct cr_restore_ctx *c, struct cr_rtask *t,
 
 const struct cr_resource cr_res_misc = {
 	.name = "process attributes",
+	.want = want_misc,
 	.dump = dump_misc,
 	.prepare = load_misc,
 	.morph = morph_misc,

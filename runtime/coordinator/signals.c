@@ -75,6 +75,33 @@ static int custom_signals(pid_t pid, uint64_t *set, struct rt_err **err)
 	return 0;
 }
 
+static struct cr_qcall sigaction_q(int sig)
+{
+	return (struct cr_qcall){ SYS_rt_sigaction, { sig, 0, 0, 8 }, 2,
+				  sizeof(struct cr_ksigaction) };
+}
+
+static bool wanted_signal(uint64_t set, int sig)
+{
+	return (set & (1ull << (sig - 1))) && sig != SIGKILL && sig != SIGSTOP;
+}
+
+/* Without /proc/PID/sigactions the actions are queries (query.c). */
+static void want_signals(struct cr_dump_ctx *c, struct cr_dtask *t)
+{
+	char path[64];
+	uint64_t set = 0;
+	cleanup_err struct rt_err *e = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/sigactions", t->hpid);
+	if (access(path, F_OK) == 0 || custom_signals(t->hpid, &set, &e) < 0)
+		return;
+	for (int sig = 1; sig <= CR_NSIG; sig++) {
+		struct cr_qcall q = sigaction_q(sig);
+		if (wanted_signal(set, sig))
+			cr_query_want(t, &q);
+	}
+}
+
 static int inject_actions(struct cr_dtask *t, struct cr_ksigaction *act,
 			  struct rt_err **err)
 {
@@ -82,11 +109,8 @@ static int inject_actions(struct cr_dtask *t, struct cr_ksigaction *act,
 	if (custom_signals(t->hpid, &set, err) < 0)
 		return -1;
 	for (int sig = 1; sig <= CR_NSIG; sig++) {
-		if (!(set & (1ull << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		if (cr_inj_ok(&t->inj, "rt_sigaction", SYS_rt_sigaction, sig, 0,
-			      (long)t->scratch, 8, 0, 0, NULL, err) < 0 ||
-		    cr_mem_read(t->hpid, t->scratch, &act[sig], sizeof(act[sig]), err) < 0)
+		struct cr_qcall q = sigaction_q(sig);
+		if (wanted_signal(set, sig) && cr_query(t, "rt_sigaction", &q, &act[sig], NULL, err) < 0)
 			return rt_err_wrap(err, "signal %d", sig);
 	}
 	return 0;
@@ -371,6 +395,7 @@ static int describe_signals(struct cr_restore_ctx *c, struct cr_rtask *t,
 }
 
 const struct cr_resource cr_res_signals = {
+	.want = want_signals,
 	.name = "signals",
 	.dump = dump_signals,
 	.morph = morph_signals,

@@ -26,19 +26,34 @@ struct thread_facts {
 	char comm[16];
 };
 
+static const struct cr_qcall tid_address_q = { SYS_prctl, { PR_GET_TID_ADDRESS }, 1, 8 };
+static const struct cr_qcall sigaltstack_q = { SYS_sigaltstack, { 0 }, 1, 24 };
+
+/* The leader's own queries; other threads are injected in themselves. */
+static void want_threads(struct cr_dump_ctx *c, struct cr_dtask *t)
+{
+	cr_query_want(t, &tid_address_q);
+	cr_query_want(t, &sigaltstack_q);
+}
+
 static int read_facts(struct cr_dtask *t, size_t i, struct thread_facts *f,
 		      struct rt_err **err)
 {
 	pid_t tid = t->thr[i].htid;
 	struct cr_inj j;
-	if (cr_dump_inj(t, i, &j, err) < 0 ||
-	    cr_inj_ok(&j, "PR_GET_TID_ADDRESS", SYS_prctl, PR_GET_TID_ADDRESS,
-		      (long)t->scratch, 0, 0, 0, 0, NULL, err) < 0 ||
-	    cr_mem_read(t->hpid, t->scratch, &f->tid_addr, 8, err) < 0 ||
-	    cr_inj_ok(&j, "sigaltstack", SYS_sigaltstack, 0, (long)t->scratch, 0,
-		      0, 0, 0, NULL, err) < 0 ||
-	    cr_mem_read(t->hpid, t->scratch, f->ss, sizeof(f->ss), err) < 0)
+	if (i == 0) {
+		if (cr_query(t, "PR_GET_TID_ADDRESS", &tid_address_q, &f->tid_addr, NULL, err) < 0 ||
+		    cr_query(t, "sigaltstack", &sigaltstack_q, f->ss, NULL, err) < 0)
+			return -1;
+	} else if (cr_dump_inj(t, i, &j, err) < 0 ||
+		   cr_inj_ok(&j, "PR_GET_TID_ADDRESS", SYS_prctl, PR_GET_TID_ADDRESS,
+			     (long)t->scratch, 0, 0, 0, 0, NULL, err) < 0 ||
+		   cr_mem_read(t->hpid, t->scratch, &f->tid_addr, 8, err) < 0 ||
+		   cr_inj_ok(&j, "sigaltstack", SYS_sigaltstack, 0, (long)t->scratch, 0, 0, 0, 0,
+			     NULL, err) < 0 ||
+		   cr_mem_read(t->hpid, t->scratch, f->ss, sizeof(f->ss), err) < 0) {
 		return -1;
+	}
 	size_t len = 0;
 	void *head = NULL;
 	if (syscall(SYS_get_robust_list, tid, &head, &len) < 0)
@@ -271,6 +286,7 @@ static int describe_threads(struct cr_restore_ctx *c, struct cr_rtask *t,
 }
 
 const struct cr_resource cr_res_threads = {
+	.want = want_threads,
 	.name = "threads",
 	.dump = dump_threads,
 	.prepare = load_threads,

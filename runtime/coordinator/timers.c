@@ -137,13 +137,25 @@ static int read_ptimers(struct cr_dtask *t, struct timers *tm, struct rt_err **e
 	return 0;
 }
 
+static struct cr_qcall getitimer_q(uint32_t which)
+{
+	return (struct cr_qcall){ SYS_getitimer, { which }, 1, sizeof(struct itimerval) };
+}
+
+static void want_timers(struct cr_dump_ctx *c, struct cr_dtask *t)
+{
+	for (uint32_t w = 0; w < 3; w++) {
+		struct cr_qcall q = getitimer_q(w);
+		cr_query_want(t, &q);
+	}
+}
+
 static int read_timers(struct cr_dtask *t, struct timers *tm, struct rt_err **err)
 {
 	for (uint32_t w = 0; w < 3; w++) {
+		struct cr_qcall q = getitimer_q(w);
 		tm->it[w].which = w;
-		if (cr_inj_ok(&t->inj, "getitimer", SYS_getitimer, w, (long)t->scratch, 0, 0, 0, 0,
-			      NULL, err) < 0 ||
-		    cr_mem_read(t->hpid, t->scratch, &tm->it[w].v, sizeof(tm->it[w].v), err) < 0)
+		if (cr_query(t, "getitimer", &q, &tm->it[w].v, NULL, err) < 0)
 			return rt_err_wrap(err, "itimer %u", w);
 	}
 	return read_ptimers(t, tm, err);
@@ -469,6 +481,7 @@ static int describe_timers(struct cr_restore_ctx *c, struct cr_rtask *t, struct 
 }
 
 const struct cr_resource cr_res_timers = {
+	.want = want_timers,
 	.name = "timers",
 	.dump = dump_timers,
 	.morph = morph_timers,
