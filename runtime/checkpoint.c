@@ -11,6 +11,7 @@
 #include "container.h"
 #include "coordinator/coordinator.h"
 #include "log.h"
+#include "terminal.h"
 #include "util.h"
 
 static int freeze_cgroup(void *arg, bool frozen, struct rt_err **err)
@@ -141,28 +142,58 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 	return rt_container_destroy(c, err) < 0 ? rt_err_wrap(err, "checkpoint %s", o->id) : 0;
 }
 
-/* Called by create once the blank init is in its namespaces and cgroups. */
+/* Where the restored container's terminal goes, as at create: the new
+ * pty's slave over its /dev/console, the master to the console socket. */
+struct console {
+	pid_t init;
+	int sock;
+	bool sent;
+};
+
+static int send_console(void *arg, int master, struct rt_err **err)
+{
+	struct console *k = arg;
+	if (k->sock < 0)
+		return rt_err_set(err, 0, "the checkpoint holds a terminal (process.terminal) "
+				  "but there is no console socket to send it to "
+				  "(--console-socket)");
+	if (rt_pty_bind_console_in(k->init, master, err) < 0 ||
+	    rt_send_fd(k->sock, master, "/dev/ptmx", err) < 0)
+		return -1;
+	k->sent = true;
+	return 0;
+}
+
+/* Called by create once the blank init is in its namespaces and cgroups;
+ * console_fd is the connected console socket, or -1. */
 int rt_restore_tree(const struct rt_restore_opts *ro, struct rt_cgroup *cg,
-		    pid_t init, int agent_fd, struct rt_err **err)
+		    pid_t init, int agent_fd, int console_fd, struct rt_err **err)
 {
 	cleanup_close int dirfd = open_image_dir(ro->image_path, false, err);
 	if (dirfd < 0)
 		return -1;
 	struct cr_freezer fz = freezer_of(cg);
+	struct console console = { .init = init, .sock = console_fd };
 	struct cr_restore_opts r = {
 		.images_dirfd = dirfd,
 		.agent_pid = init,
 		.agent_fd = agent_fd,
 		.stdio = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
+		.console = send_console,
+		.console_arg = &console,
 		.freezer = &fz,
 		.paused = ro->paused,
 		.tcp_established = ro->tcp_established,
+		.ext_unix_sk = ro->ext_unix_sk,
 		.shell_job = ro->shell_job,
 		.file_locks = ro->file_locks,
 	};
 	struct cr_stats st = { 0 };
 	if (cr_restore(&r, &st, err) < 0)
 		return -1;
+	if (console_fd >= 0 && !console.sent)
+		rt_warn("restore: the checkpoint holds no terminal (its processes had closed "
+			"it): nothing was sent to the console socket");
 	struct rt_err *e = NULL;
 	/* Images stay untouched: the stats go to the work path when given. */
 	if (write_stats(ro->work_path ? ro->work_path : ro->image_path,

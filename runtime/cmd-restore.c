@@ -78,7 +78,7 @@ const struct rt_cmd rt_cmd_restore = {
 		 "   --bundle value, -b value the bundle to rebuild the container from\n"
 		 "   --detach, -d             do not wait for the restored container\n"
 		 "   --pid-file value         file to write the init's pid to\n"
-		 "   --console-socket value   accepted for compatibility\n"
+		 "   --console-socket value   send the restored terminal's pty master here\n"
 		 "   --no-pivot               do not use pivot_root\n"
 		 "   --tcp-established        restore open TCP connections\n"
 		 "   --ext-unix-sk            allow external unix sockets\n"

@@ -81,9 +81,11 @@ struct rt_checkpoint_opts {
 int rt_container_checkpoint(const struct rt_context *ctx,
 			    const struct rt_checkpoint_opts *o, struct rt_err **err);
 
-/* The coordinator's restore into a blank init (checkpoint.c, used by create). */
+/* The coordinator's restore into a blank init (checkpoint.c, used by create).
+ * A terminal in the images is made anew and its master sent to console_fd
+ * (a connected console socket; -1: none, and such images are refused). */
 int rt_restore_tree(const struct rt_restore_opts *ro, struct rt_cgroup *cg,
-		    pid_t init, int agent_fd, struct rt_err **err);
+		    pid_t init, int agent_fd, int console_fd, struct rt_err **err);
 
 /* Remove what is left of a stopped container (cgroups, state) and run its
  * poststop hooks. */

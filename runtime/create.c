@@ -178,7 +178,7 @@ static int create_in_dir(const struct rt_create_opts *o, const char *dir, int di
 		return -1;
 	rt_debug("create %s: init is pid %d", o->id, pid);
 	if (o->restore) {
-		int r = rt_restore_tree(o->restore, *cgp, pid, sp.agent_fd, err);
+		int r = rt_restore_tree(o->restore, *cgp, pid, sp.agent_fd, sp.console_fd, err);
 		close(sp.agent_fd);
 		if (r < 0)
 			return -1;

@@ -10,6 +10,16 @@
 #include "terminal.h"
 #include "util.h"
 
+/* The pty master the init (or a restore, during create) sent us. A restore
+ * sends one only if its images hold a terminal: take what is there. */
+static int take_master(int sock, bool restore, int *master, struct rt_err **err)
+{
+	char b;
+	if (restore && recv(sock, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		return 0;
+	return rt_recv_fd(sock, master, err);
+}
+
 static int run_foreground(const struct rt_context *ctx, const struct rt_create_opts *o,
 			  bool keep, int *exit_status, struct rt_err **err)
 {
@@ -31,7 +41,7 @@ static int run_foreground(const struct rt_context *ctx, const struct rt_create_o
 	if (rt_container_open(ctx, o->id, false, &c, err) < 0)
 		return -1;
 	cleanup_close int master = -1;
-	if (!o->restore && c->state->terminal && ours >= 0 && rt_recv_fd(ours, &master, err) < 0)
+	if (c->state->terminal && ours >= 0 && take_master(ours, o->restore, &master, err) < 0)
 		goto fail;
 	if (!o->restore && rt_container_start(ctx, o->id, err) < 0)
 		goto fail;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -52,6 +54,47 @@ int rt_pty_bind_console(int master, struct rt_err **err)
 	if (mount(slave, "/dev/console", NULL, MS_BIND, NULL) < 0)
 		return rt_err_set(err, errno, "bind '%s' on /dev/console", slave);
 	return 0;
+}
+
+/* The child's half: join, bind, and write what failed to `report`. */
+static _Noreturn void bind_console_child(int ns, pid_t pid, int master, int report)
+{
+	struct rt_err *e = NULL;
+	if (setns(ns, CLONE_NEWNS) < 0)
+		rt_err_set(&e, errno, "join the mount namespace of pid %d", pid);
+	else
+		rt_pty_bind_console(master, &e);
+	if (e)
+		rt_write_all(report, e->msg, strlen(e->msg));
+	_exit(e ? 1 : 0);
+}
+
+int rt_pty_bind_console_in(pid_t pid, int master, struct rt_err **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return rt_err_set(err, errno, "open '%s'", path);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return rt_err_set(err, errno, "pipe");
+	cleanup_close int report = p[0];
+	pid_t child = fork();
+	if (child == 0)
+		bind_console_child(ns, pid, master, p[1]);
+	close(p[1]);
+	if (child < 0)
+		return rt_err_set(err, errno, "fork");
+	char msg[512];
+	ssize_t n = rt_read_all(report, msg, sizeof(msg) - 1);
+	int status = 0;
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	msg[n > 0 ? n : 0] = '\0';
+	return rt_err_set(err, 0, "%s", n > 0 ? msg : "bind /dev/console: the helper died");
 }
 
 int rt_pty_become_console(int slave, struct rt_err **err)

@@ -4,6 +4,7 @@
 #define FERRY_TERMINAL_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -16,6 +17,11 @@ int rt_pty_open(int *master, int *slave, unsigned rows, unsigned cols,
 /* Bind the pty's slave over /dev/console (created if missing), so the
  * container's console is its terminal, as runc provides it. */
 int rt_pty_bind_console(int master, struct rt_err **err);
+
+/* The same from outside: over the /dev/console of pid's mount namespace
+ * (a restored container's, whose init no longer runs our code), by a child
+ * that joins it. */
+int rt_pty_bind_console_in(pid_t pid, int master, struct rt_err **err);
 
 /* Make fd the controlling terminal and stdin/stdout/stderr. */
 int rt_pty_become_console(int slave, struct rt_err **err);

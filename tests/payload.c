@@ -3,8 +3,9 @@
  * Each verb (argv[1]) reports one piece of process state on stdout, one fact
  * per line, so a bats test can compare it with what config.json asked for.
  * Verbs that wait (sleep, signal-wait, eat, spawn, tick) keep the container
- * alive until the test stops it. `recvtty` is the odd one out: it runs on the
- * host and plays the terminal end of --console-socket.
+ * alive until the test stops it. `recvtty` and `unix-listen` are the odd ones
+ * out: they run on the host, as the terminal end of --console-socket and as
+ * a unix socket peer outside the container.
  *
  * Static and dependency-free, so the generated rootfs needs nothing else. */
 #define _GNU_SOURCE
@@ -12,8 +13,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -615,24 +618,31 @@ static int cmd_echo(int argc, char **argv)
 	return 0;
 }
 
-static int copy_fd(int from, int to)
+/* One read from `from`, all of it written to `to`: the bytes read, 0 at
+ * end of file, -1 on error. */
+static ssize_t copy_some(int from, int to)
 {
 	char buf[4096];
-	for (;;) {
-		ssize_t n = read(from, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
+	ssize_t n;
+	while ((n = read(from, buf, sizeof(buf))) < 0 && errno == EINTR)
+		;
+	for (ssize_t off = 0; n > 0 && off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? -1 : 0;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return -1;
-			off += w;
-		}
+		if (w <= 0)
+			return -1;
+		off += w;
 	}
+	return n;
+}
+
+static int copy_fd(int from, int to)
+{
+	ssize_t n;
+	while ((n = copy_some(from, to)) > 0)
+		;
+	return n < 0 ? -1 : 0;
 }
 
 static int cmd_stdin(int argc, char **argv)
@@ -700,7 +710,9 @@ static int cmd_tick(int argc, char **argv)
 /* Host side of --console-socket: listen on SOCKPATH (it appears only once
  * listening, so a test can wait for the file), take one pty master over
  * SCM_RIGHTS, write INPUT to it if given, then copy whatever the container
- * writes to stdout until the last slave closes. */
+ * writes to stdout until the last slave closes. With -i FIFO, what is
+ * written to FIFO (a named pipe; writers may come and go) goes to the
+ * master meanwhile, so a test can talk to the container's terminal. */
 static int receive_fd(int conn)
 {
 	char data[4096];
@@ -748,10 +760,41 @@ static int listen_at(const char *path)
 	return s;
 }
 
+/* Master to stdout and, if in >= 0, in to the master, until the master
+ * says the last slave closed (EIO) or fails. */
+static int relay_pty(int master, int in)
+{
+	struct pollfd p[2] = { { .fd = master, .events = POLLIN },
+			       { .fd = in, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[0].revents) {
+			ssize_t n = copy_some(master, STDOUT_FILENO);
+			if (n <= 0)
+				return n < 0 ? -1 : 0;
+		}
+		if ((p[1].revents & POLLIN) && copy_some(in, master) < 0)
+			return -1;
+	}
+}
+
 static int cmd_recvtty(int argc, char **argv)
 {
+	int in = -1;
+	if (argc > 1 && !strcmp(argv[0], "-i")) {
+		/* read-write: no end of file when a writer goes away */
+		in = open(argv[1], O_RDWR | O_CLOEXEC);
+		if (in < 0)
+			return fail(argv[1]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 1)
-		return usage_error("recvtty SOCKPATH [INPUT]");
+		return usage_error("recvtty [-i FIFO] SOCKPATH [INPUT]");
 	int s = listen_at(argv[0]);
 	if (s < 0)
 		return fail(argv[0]);
@@ -772,9 +815,172 @@ static int cmd_recvtty(int argc, char **argv)
 			return fail("write pty");
 	}
 	/* EIO from the master is how a pty says the last slave closed. */
-	if (copy_fd(master, STDOUT_FILENO) < 0 && errno != EIO)
+	if (relay_pty(master, in) < 0 && errno != EIO)
 		return fail("copy pty");
 	return 0;
+}
+
+/* Unix sockets across the container's edge, for checkpoint --ext-unix-sk:
+ * `unix-listen` is the peer outside (on the host, in a directory the
+ * container has bind-mounted at the same path), `unix-send` the process
+ * inside that stays connected to it. */
+static int sock_type(const char *kind)
+{
+	if (!strcmp(kind, "dgram"))
+		return SOCK_DGRAM;
+	if (!strcmp(kind, "stream") || !strcmp(kind, "stream-backlog"))
+		return SOCK_STREAM;
+	return -1;
+}
+
+/* The address of PATH ("@NAME": an abstract name) and its length, or -1. */
+static int sun_at(struct sockaddr_un *a, const char *path)
+{
+	size_t len = strlen(path);
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (len >= sizeof(a->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(a->sun_path, path, len);
+	if (path[0] != '@')
+		return (int)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+	a->sun_path[0] = '\0';
+	return (int)(offsetof(struct sockaddr_un, sun_path) + len);
+}
+
+/* Print what came in as lines (a datagram without a final newline gets one). */
+static void print_msg(const char *buf, ssize_t n)
+{
+	fwrite(buf, 1, (size_t)n, stdout);
+	if (n == 0 || buf[n - 1] != '\n')
+		putchar('\n');
+	fflush(stdout);
+}
+
+static int listen_dgram(int s, const char *reply)
+{
+	char buf[65536];
+	for (;;) {
+		struct sockaddr_un from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail("recvfrom");
+		/* only a sender bound to a name can be answered; before the
+		 * message shows, so a test that saw it knows the answer is there */
+		if (reply && fl > offsetof(struct sockaddr_un, sun_path) &&
+		    sendto(s, reply, strlen(reply), 0, (struct sockaddr *)&from, fl) < 0)
+			fprintf(stderr, "payload: reply: %s\n", strerror(errno));
+		print_msg(buf, n);
+	}
+}
+
+static int listen_stream(int s)
+{
+	struct pollfd p[16] = { { .fd = s, .events = POLLIN } };
+	nfds_t n = 1;
+	char buf[4096];
+	for (;;) {
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail("poll");
+		}
+		for (nfds_t i = n; i-- > 1;) {
+			if (!p[i].revents)
+				continue;
+			ssize_t got = read(p[i].fd, buf, sizeof(buf));
+			if (got > 0) {
+				print_msg(buf, got);
+				continue;
+			}
+			close(p[i].fd);
+			p[i] = p[--n];
+		}
+		if (p[0].revents && n < 16) {
+			int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0)
+				p[n++] = (struct pollfd){ .fd = c, .events = POLLIN };
+		}
+	}
+}
+
+/* (host) Bind a KIND socket to PATH ("@NAME": abstract), print "listening",
+ * then every message that comes in; a datagram from a named sender is
+ * answered with REPLY if given. KIND stream-backlog never accepts: the
+ * connections wait in its backlog. Runs until killed. */
+static int cmd_unix_listen(int argc, char **argv)
+{
+	if (argc < 2 || sock_type(argv[0]) < 0)
+		return usage_error("unix-listen dgram|stream|stream-backlog PATH [REPLY]");
+	int type = sock_type(argv[0]);
+	struct sockaddr_un a;
+	int len = sun_at(&a, argv[1]);
+	if (len < 0)
+		return fail(argv[1]);
+	int s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return fail("socket");
+	/* bound at PATH itself, not renamed there: a socket's name is the
+	 * path it was bound to */
+	if (argv[1][0] != '@')
+		unlink(argv[1]);
+	if (bind(s, (struct sockaddr *)&a, (socklen_t)len) < 0 ||
+	    (type == SOCK_STREAM && listen(s, 8) < 0))
+		return fail(argv[1]);
+	printf("listening\n");
+	fflush(stdout);
+	if (!strcmp(argv[0], "stream-backlog"))
+		sleep_forever(); /* connections stay in the backlog */
+	return type == SOCK_DGRAM ? listen_dgram(s, argc > 2 ? argv[2] : NULL) : listen_stream(s);
+}
+
+static int send_line(int s, const char *fmt, unsigned long n)
+{
+	char msg[64];
+	int len = snprintf(msg, sizeof(msg), fmt, n);
+	return send(s, msg, (size_t)len, MSG_NOSIGNAL) == len ? 0 : -1;
+}
+
+/* Connect a KIND socket to PATH (bound to BIND first if given), send
+ * "hello", print "connected", then send "signal N" for the Nth SIGUSR1. */
+static int cmd_unix_send(int argc, char **argv)
+{
+	if (argc < 2 || sock_type(argv[0]) < 0)
+		return usage_error("unix-send dgram|stream PATH [BIND]");
+	struct sockaddr_un to, self;
+	int tl = sun_at(&to, argv[1]), sl = argc > 2 ? sun_at(&self, argv[2]) : 0;
+	if (tl < 0 || sl < 0)
+		return fail(argv[1]);
+	install_exit_handlers();
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	int s = socket(AF_UNIX, sock_type(argv[0]), 0);
+	if (s < 0)
+		return fail("socket");
+	if (argc > 2 && (unlink(argv[2]), bind(s, (struct sockaddr *)&self, (socklen_t)sl) < 0))
+		return fail(argv[2]);
+	if (connect(s, (struct sockaddr *)&to, (socklen_t)tl) < 0)
+		return fail(argv[1]);
+	if (send_line(s, "hello\n", 0) < 0)
+		return fail("send");
+	printf("connected\n");
+	fflush(stdout);
+	for (unsigned long n = 1;; n++) {
+		int sig;
+		while ((sig = sigwaitinfo(&usr1, NULL)) < 0 && errno == EINTR)
+			;
+		if (sig < 0)
+			return fail("sigwaitinfo");
+		if (send_line(s, "signal %lu\n", n) < 0)
+			return fail("send");
+	}
 }
 
 struct verb {
@@ -816,7 +1022,9 @@ static const struct verb verbs[] = {
 	{ "fds", cmd_fds, "", "list open file descriptors" },
 	{ "clock", cmd_clock, "", "print CLOCK_MONOTONIC and CLOCK_BOOTTIME seconds" },
 	{ "tick", cmd_tick, "", "print a counter every 20 ms, forever" },
-	{ "recvtty", cmd_recvtty, "SOCKPATH [INPUT]", "(host) receive a pty master, copy it out" },
+	{ "recvtty", cmd_recvtty, "[-i FIFO] SOCKPATH [INPUT]", "(host) receive a pty master, relay it" },
+	{ "unix-listen", cmd_unix_listen, "KIND PATH [REPLY]", "(host) bind a unix KIND socket, print what comes in" },
+	{ "unix-send", cmd_unix_send, "KIND PATH [BIND]", "connect to PATH, send hello, a line per SIGUSR1" },
 };
 
 static void usage(FILE *out)

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -237,6 +238,18 @@ static long ag_dup(struct agent *ag, int fd, int to, int flags)
 	return r < 0 ? -1 : 0;
 }
 
+/* The tty becomes our (a session leader's) controlling terminal, with
+ * group fg in front (0: ours, as TIOCSCTTY leaves it). */
+static long ag_ctty(int fd, pid_t fg)
+{
+	long r = fd < 0 ? -1 : ioctl(fd, TIOCSCTTY, 0);
+	if (r == 0 && fg > 0)
+		r = ioctl(fd, TIOCSPGRP, &fg);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 static long ag_do(struct agent *ag, const struct agent_msg *m, int fd, int *out_fds)
 {
 	switch (m->cmd) {
@@ -262,6 +275,11 @@ static long ag_do(struct agent *ag, const struct agent_msg *m, int fd, int *out_
 		return ag_close_others(ag);
 	case CR_AG_EXIT:
 		die_like((int)m->a0);
+	case CR_AG_CTTY:
+		return ag_ctty(fd, (pid_t)m->a0);
+	case CR_AG_OPEN_TTY:
+		out_fds[0] = open("/dev/tty", (int)m->a0 | O_NOCTTY | O_CLOEXEC);
+		return out_fds[0] < 0 ? -1 : 0;
 	default:
 		errno = EINVAL;
 		return -1;

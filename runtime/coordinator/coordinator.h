@@ -197,9 +197,16 @@ struct cr_restore_opts {
 	/* The restore caller's stdio, installed where the dumped tree had the
 	 * container's stdio (fds inherited from the runtime at create). */
 	int stdio[3];
+	/* The container's console, a pty whose master was outside the
+	 * checkpoint (with whoever got it from the runtime's console socket),
+	 * is made anew in the tree's devpts with its dumped number, termios
+	 * and window size, and its new master handed to console() before any
+	 * task gets the slave. NULL: an image with a console is refused. */
+	int (*console)(void *arg, int master, struct rt_err **err);
+	void *console_arg;
 	const struct cr_freezer *freezer;
 	bool paused;       /* release into a frozen cgroup */
-	bool tcp_established, shell_job, file_locks;
+	bool tcp_established, ext_unix_sk, shell_job, file_locks;
 };
 
 int cr_restore(const struct cr_restore_opts *o, struct cr_stats *st,

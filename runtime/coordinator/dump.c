@@ -245,6 +245,7 @@ static void free_ctx(struct cr_dump_ctx *c)
 	}
 	free(c->tasks);
 	cr_files_dump_free(c);
+	cr_sk_dump_free(c);
 	cr_mm_dump_free(c);
 	cr_track_free(c);
 	free(c->iobuf);

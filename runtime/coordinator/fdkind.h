@@ -64,12 +64,41 @@ enum {
 	CR_FK_UNLINKED,
 	CR_FK_SOCKET = 32, /* sockets.c: the family's kind follows */
 	CR_FK_PTY = 33,    /* tty.c */
+	CR_FK_DEV_TTY = 34, /* ctty.c: opened through /dev/tty */
 	CR_FK_MAX = 63,
 };
 
 extern const struct cr_fd_kind cr_fd_pipe, cr_fd_fifo, cr_fd_eventfd,
 	cr_fd_signalfd, cr_fd_timerfd, cr_fd_epoll, cr_fd_memfd, cr_fd_unlinked;
-extern const struct cr_fd_kind cr_fd_socket, cr_fd_pty;
+extern const struct cr_fd_kind cr_fd_socket, cr_fd_pty, cr_fd_dev_tty;
+
+/* tty.c, for files.c and ctty.c. The container's console is the pty its
+ * root has at fd 0, 1 or 2 when that is a slave of the container's own
+ * devpts whose master is outside the checkpoint (with whoever got it from
+ * the runtime's console socket). */
+bool cr_pty_is_console(struct cr_dump_ctx *c, const struct stat *sb);
+/* The pty number of a device number, if it is a pty slave's. */
+bool cr_pty_index(dev_t rdev, unsigned *index);
+/* For the controlling terminal of session sid (its leader's pid as we see
+ * it), pty index: the id of a file on it (its master, or the console),
+ * dumped now if new; an error when the checkpoint holds neither. */
+int cr_pty_ctty_file_id(struct cr_dump_ctx *c, unsigned index, pid_t sid, uint32_t *id,
+			struct rt_err **err);
+/* Restore: the master of the pty that file id (a pty file) is on,
+ * created now if needed; ours, do not close. */
+int cr_pty_master(struct cr_restore_ctx *c, uint32_t id, int *master,
+		  struct rt_err **err);
+
+/* ctty.c: the sessions' controlling terminals (CR_R_CTTY in files.img).
+ * dump writes the record of a session leader; load takes one from
+ * files.img; restore gives task t its terminal if it leads a session that
+ * had one (before its fds: /dev/tty needs it); describe adds it to t's
+ * inspect object. */
+int cr_ctty_dump(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
+int cr_ctty_load(struct cr_restore_ctx *c, struct cr_rd *r, struct rt_err **err);
+int cr_ctty_restore(struct cr_restore_ctx *c, struct cr_rtask *t, struct rt_err **err);
+void cr_ctty_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d);
+void cr_ctty_free(struct cr_restore_ctx *c);
 
 /* sk-ns.c: run fn in a child that joined task pid's net and mount
  * namespaces (and so its root); the fds fn puts in fds[0..*n) (at most

@@ -3,7 +3,8 @@
  * dup'ed and inherited fds share one restored file, offset included).
  *
  * Here: the container's stdio (any fd that is one of the root's fds 0-2:
- * "inherited stdio N", re-attached to the restore caller's stdio), regular
+ * "inherited stdio N", re-attached to the restore caller's stdio; not when
+ * that is the container's console, a pty tty.c makes anew), regular
  * files, directories (with their getdents position) and
  * /dev/{null,zero,random,urandom}. Kernel objects are the kinds of fd_kinds[]
  * (fdkind.h: pipes.c, eventfd.c, epoll.c, ...), dumped through a
@@ -34,7 +35,7 @@ enum file_kind { FK_STDIO = 1, FK_REG, FK_DIR, FK_CHR };
 static const struct cr_fd_kind *const fd_kinds[] = {
 	&cr_fd_pipe, &cr_fd_fifo, &cr_fd_eventfd, &cr_fd_signalfd, &cr_fd_timerfd,
 	&cr_fd_epoll, &cr_fd_memfd, &cr_fd_unlinked, &cr_fd_socket,
-	&cr_fd_pty,
+	&cr_fd_pty, &cr_fd_dev_tty,
 };
 
 static const struct cr_fd_kind *fd_kind(uint32_t kind)
@@ -222,7 +223,7 @@ static int fd_file(struct cr_dump_ctx *c, pid_t hpid, int fd, const char *root,
 	/* the container's stdio, at any number (pipes from the runtime
 	 * re-attach to the restoring caller's, not to new pipes) */
 	for (int j = 0; j < 3; j++)
-		if (same_file(c->tasks[0].hpid, j, hpid, fd)) {
+		if (same_file(c->tasks[0].hpid, j, hpid, fd) && !cr_pty_is_console(c, &sb)) {
 			*stdio = true;
 			*id = (uint32_t)j;
 			return 0;
@@ -289,6 +290,10 @@ static int dump_fds(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **e
 			return -1;
 		}
 	}
+	if (cr_ctty_dump(c, t, err) < 0) {
+		cr_img_abort(img);
+		return -1;
+	}
 	return cr_img_close(img, err);
 }
 
@@ -354,6 +359,11 @@ int cr_files_restore_load(struct cr_restore_ctx *c, struct rt_err **err)
 		int k = cr_img_next(img, &r, err);
 		if (k <= 0)
 			return k;
+		if (r.type == CR_R_CTTY) {
+			if (cr_ctty_load(c, &r, err) < 0)
+				return rt_err_wrap(err, "files.img: record %zu", r.index);
+			continue;
+		}
 		if (r.type != CR_R_FILE)
 			return rt_err_set(err, 0, "files.img: unexpected record %zu", r.index);
 		if (get_file(&r, t, err) < 0)
@@ -376,6 +386,7 @@ void cr_files_restore_free(struct cr_restore_ctx *c)
 		free(t->v);
 	free(t);
 	c->files = NULL;
+	cr_ctty_free(c);
 }
 
 static int open_file(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err **err)
@@ -491,7 +502,8 @@ static int prepare_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
 	t->agent_sock_fd = t->max_fd + 1;
 	t->next_tmp_fd = t->max_fd + 2;
 	if (cr_agent_call(t->sock, t->vpid, "move the agent socket", CR_AG_SOCKFD, -1,
-			  t->agent_sock_fd, 0, NULL, NULL, err) < 0)
+			  t->agent_sock_fd, 0, NULL, NULL, err) < 0 ||
+	    cr_ctty_restore(c, t, err) < 0)
 		return -1;
 	return install_fds(c, t, v, n, err);
 }
@@ -573,6 +585,7 @@ static int describe_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
 		if (describe_one_fd(t, c->files, &v[i], d, err) < 0)
 			return -1;
 	cr_desc_end_array(d);
+	cr_ctty_describe(c, t, d);
 	return 0;
 }
 

@@ -258,6 +258,10 @@ static void print_fds(FILE *f, yajl_val t)
 		}
 		fprintf(f, "%s\n", flag(d, "cloexec") ? "  cloexec" : "");
 	}
+	yajl_val ct = get(t, "controlling_terminal");
+	if (ct)
+		fprintf(f, "  controlling terminal: pty %lld (file %lld), foreground group %lld\n",
+			num(ct, "index"), num(ct, "file_id"), num(ct, "foreground_pgid"));
 }
 
 static void print_signals(FILE *f, yajl_val t)

@@ -35,6 +35,7 @@ enum cr_rec_type {
 	CR_R_LOCK,        /* locks-PID.img: one per file lock (locks.c) */
 	CR_R_PAGE_PARENT, /* pagemap-PID.img: vaddr, nr_pages unchanged since the parent */
 	CR_R_LINEAGE,     /* inventory.img: pre-dump or not, dump id, parent's id */
+	CR_R_CTTY,        /* files.img: a session's controlling terminal (ctty.c) */
 };
 
 /* Every dump has a random id; a dump made against a parent records the
@@ -179,6 +180,7 @@ struct cr_restore_ctx;
 struct cr_desc; /* describe.h */
 struct cr_shm_seen; /* mem.c: shared anonymous memory already dumped */
 struct cr_file_seen; /* files.c: open files already dumped */
+struct cr_sk_index; /* sockets.c: which task holds which socket */
 
 struct cr_dump_ctx {
 	const struct cr_dump_opts *o;
@@ -189,6 +191,7 @@ struct cr_dump_ctx {
 	struct cr_shm_seen *shm;
 	struct cr_file_seen *files;
 	struct cr_img *files_img; /* files.img, written by files.c */
+	struct cr_sk_index *sk_index; /* built on first use (sockets.h) */
 	void *iobuf;              /* memory copy buffer */
 	size_t iobuf_size;
 	pid_t *seized;            /* every thread we PTRACE_SEIZEd */
@@ -307,6 +310,7 @@ struct cr_restore_ctx {
 	struct cr_rtask *tasks;
 	struct cr_vdso_info vdso;
 	void *files; /* files.c's loaded table */
+	void *ctty;  /* ctty.c: the sessions' controlling terminals */
 	void *shm;   /* mem-restore.c: shared anonymous objects we created */
 	/* The image directory (layer[0], not ours) and its parents, checked
 	 * against the lineage ids (inventory.c). */
@@ -329,6 +333,8 @@ enum cr_agent_cmd {
 	CR_AG_DUP,        /* fd attached; a0: number, a1: O_CLOEXEC or 0 */
 	CR_AG_CLOSE_OTHERS,
 	CR_AG_EXIT,       /* a0: wait status to die with */
+	CR_AG_CTTY,       /* fd (a tty) attached: make it ours; a0: foreground pgid or 0 */
+	CR_AG_OPEN_TTY,   /* a0: open flags; reply carries an fd of /dev/tty */
 };
 
 /* Send a command (fd -1 for none); *ret is its result, *rfd a received fd
@@ -375,6 +381,7 @@ bool cr_mm_range_free(const struct cr_rtask *t, unsigned long addr, size_t len);
 int cr_files_dump_begin(struct cr_dump_ctx *c, struct rt_err **err);
 int cr_files_dump_end(struct cr_dump_ctx *c, struct rt_err **err);
 void cr_files_dump_free(struct cr_dump_ctx *c);
+void cr_sk_dump_free(struct cr_dump_ctx *c); /* sockets.c */
 int cr_files_restore_load(struct cr_restore_ctx *c, struct rt_err **err);
 void cr_files_restore_free(struct cr_restore_ctx *c);
 void cr_mm_dump_free(struct cr_dump_ctx *c);

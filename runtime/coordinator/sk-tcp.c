@@ -218,6 +218,7 @@ static int reconnect_in_task(struct cr_fd_dump *d, const struct tsk *s, struct r
 	    connect(d->dup, &unspec, sizeof(unspec)) < 0)
 		return rt_err_set(err, errno, "pid %d fd %d: drop the backlogged connection",
 				  d->hpid, d->fd);
+	cr_sk_fds_changed(d->c); /* another socket goes to d->fd */
 	if (cr_mem_write(t->hpid, sc, &one, sizeof(one), err) < 0 ||
 	    cr_mem_write(t->hpid, sc + 16, &s->local, s->llen, err) < 0 ||
 	    cr_mem_write(t->hpid, sc + 256, &s->peer, s->plen, err) < 0 ||

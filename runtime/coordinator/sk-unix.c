@@ -1,7 +1,8 @@
 /* Unix sockets: socketpairs (stream, dgram, seqpacket) with their queued
  * data and shutdown state, named listeners, bound dgram sockets, sockets
- * connected to a named one, and connections waiting in a listener's
- * backlog.
+ * connected to a named one, connections waiting in a listener's backlog,
+ * and (--ext-unix-sk) datagram sockets connected to a named socket outside
+ * the checkpoint.
  *
  * The kernel's unix_diag (in the socket's own netns, SIOCGSKNS) tells a
  * socket's type, state, name, peer, backlog and shutdown bits. Queued data
@@ -10,7 +11,9 @@
  * sockets in the container's namespaces (sk-ns.c); a pair is made once with
  * socketpair() by its first end, and each end's queue is refilled through
  * the other. A connection in a listener's backlog is connected again once
- * the listener exists. */
+ * the listener exists. A socket connected outside is connected again to
+ * its peer's path, which dump checks leads to that peer from inside. Which
+ * task holds a peer or a listener comes from sockets.c's per-dump table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -30,7 +33,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "coordinator/sockets.h"
@@ -60,6 +62,7 @@ struct usk {
 		size_t len;
 	} * q;	     /* our receive queue, oldest first */
 	int pair_fd; /* HOW_PAIR owner: the other end, until it takes it */
+	struct udiag ext; /* HOW_EXTERNAL: the peer's name, a path */
 };
 
 enum how {
@@ -67,6 +70,7 @@ enum how {
 	HOW_PAIR,	/* connected both ways to a socket in the checkpoint */
 	HOW_NAMED_PEER, /* connected to a named socket of the checkpoint (dgram) */
 	HOW_BACKLOG,	/* connected to a connection in a listener's backlog */
+	HOW_EXTERNAL,	/* connected to a named dgram socket outside (--ext-unix-sk) */
 };
 
 static const char *type_name(uint32_t t)
@@ -174,70 +178,44 @@ static int diag_ino(int nl, uint32_t ino, struct udiag *u, struct rt_err **err)
 
 /* ---- dump ---- */
 
-/* A task of the checkpoint with "socket:[ino]" open: its pid and fd. */
+/* A task of the checkpoint with socket ino open: its pid and fd. */
 static bool find_sock(struct cr_dump_ctx *c, uint32_t ino, pid_t *hpid, int *fd)
 {
-	char want[32], path[64], link[64];
-	snprintf(want, sizeof(want), "socket:[%u]", ino);
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->tasks[i].zombie)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", c->tasks[i].hpid);
-		cleanup_closedir DIR *d = opendir(path);
-		struct dirent *de;
-		while (d && (de = readdir(d)) != NULL) {
-			snprintf(path, sizeof(path), "/proc/%d/fd/%.12s", c->tasks[i].hpid,
-				 de->d_name);
-			ssize_t n = readlink(path, link, sizeof(link) - 1);
-			if (n > 0 && (link[n] = '\0', strcmp(link, want) == 0)) {
-				*hpid = c->tasks[i].hpid;
-				*fd = atoi(de->d_name);
-				return true;
-			}
-		}
-	}
-	return false;
+	const struct cr_sk_fd *s = cr_sk_fd_find(c, ino);
+	if (!s)
+		return false;
+	*hpid = s->hpid;
+	*fd = s->fd;
+	return true;
 }
 
 /* The checkpoint's listener whose backlog holds socket ino. */
 static bool find_listener(struct cr_dump_ctx *c, int nl, uint32_t ino, pid_t *hpid, int *fd)
 {
-	char path[64], link[64];
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->tasks[i].zombie)
+	size_t n;
+	const struct cr_sk_fd *v = cr_sk_fds(c, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct udiag u;
+		cleanup_err struct rt_err *e = NULL;
+		if (diag_ino(nl, v[i].ino, &u, &e) < 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", c->tasks[i].hpid);
-		cleanup_closedir DIR *d = opendir(path);
-		struct dirent *de;
-		while (d && (de = readdir(d)) != NULL) {
-			snprintf(path, sizeof(path), "/proc/%d/fd/%.12s", c->tasks[i].hpid,
-				 de->d_name);
-			ssize_t n = readlink(path, link, sizeof(link) - 1);
-			unsigned sino;
-			if (n <= 0 || (link[n] = '\0', sscanf(link, "socket:[%u]", &sino) != 1))
-				continue;
-			struct udiag u;
-			cleanup_err struct rt_err *e = NULL;
-			if (diag_ino(nl, sino, &u, &e) < 0)
-				continue;
-			bool hit = false;
-			for (uint32_t k = 0; k < u.n_icons; k++)
-				hit |= u.icons[k] == ino;
-			free(u.icons);
-			if (hit && u.state == TCP_LISTEN) {
-				*hpid = c->tasks[i].hpid;
-				*fd = atoi(de->d_name);
-				return true;
-			}
+		bool hit = false;
+		for (uint32_t k = 0; k < u.n_icons; k++)
+			hit |= u.icons[k] == ino;
+		free(u.icons);
+		if (hit && u.state == TCP_LISTEN) {
+			*hpid = v[i].hpid;
+			*fd = v[i].fd;
+			return true;
 		}
 	}
 	return false;
 }
 
 /* Every queued message, through the duplicate, leaving the queue and the
- * socket's peek offset as they were. */
-static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec *r,
-		     struct rt_err **err)
+ * socket's peek offset as they were: *n messages, each as cr_put_bytes. */
+static int peek_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec *msgs, uint32_t *n,
+		      struct rt_err **err)
 {
 	int off = -1, zero = 0;
 	socklen_t ol = sizeof(off);
@@ -245,11 +223,9 @@ static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec 
 	    setsockopt(d->dup, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		return rt_err_set(err, errno, "pid %d fd %d: SO_PEEK_OFF", d->hpid, d->fd);
 	cleanup_free uint8_t *buf = xmalloc(UQ_MAX);
-	struct cr_rec msgs;
-	cr_rec_init(&msgs, 0);
-	uint32_t n = 0;
 	size_t total = 0;
 	int ret = 0;
+	*n = 0;
 	for (;;) {
 		ssize_t got =
 			recv(d->dup, buf, UQ_MAX - total, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
@@ -259,7 +235,7 @@ static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec 
 			break;
 		if (got < 0 || (got == 0 && u->type == SOCK_STREAM))
 			break; /* EOF of a shut-down stream, or an error: nothing more */
-		if ((size_t)got > UQ_MAX - total || ++n > UQ_MSGS) {
+		if ((size_t)got > UQ_MAX - total || ++*n > UQ_MSGS) {
 			ret = rt_err_set(err, EFBIG,
 					 "pid %d fd %d: more than %u MiB queued in "
 					 "a unix socket",
@@ -269,13 +245,23 @@ static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec 
 		/* an empty datagram, or the end of a shut-down socket: the
 		 * kernel answers both with 0; only the first can repeat */
 		if (got == 0 && (u->shutdown & 1)) {
-			n--;
+			--*n;
 			break;
 		}
-		cr_put_bytes(&msgs, buf, (size_t)got);
+		cr_put_bytes(msgs, buf, (size_t)got);
 		total += (size_t)got;
 	}
 	setsockopt(d->dup, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	return ret;
+}
+
+static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec *r,
+		     struct rt_err **err)
+{
+	struct cr_rec msgs;
+	cr_rec_init(&msgs, 0);
+	uint32_t n = 0;
+	int ret = peek_queue(d, u, &msgs, &n, err);
 	if (ret == 0) {
 		cr_put_u32(r, n);
 		cr_put_bytes(r, msgs.buf, msgs.len);
@@ -284,31 +270,184 @@ static int put_queue(struct cr_fd_dump *d, const struct udiag *u, struct cr_rec 
 	return ret;
 }
 
-static int classify(struct cr_fd_dump *d, int nl, const struct udiag *u, uint32_t *how,
-		    uint32_t *other, pid_t *lh, int *lfd, struct rt_err **err)
+/* ---- connected to a socket outside the checkpoint (--ext-unix-sk) ----
+ * Only a datagram socket connected to a peer bound to a path: restore
+ * makes a new socket and connects it to that path again, inside the
+ * container (a process logging to /dev/log). A stream or seqpacket
+ * connection cannot be made again without the peer seeing a new one
+ * (its end of the old one reads EOF), and what waits in our queue came
+ * from outside and cannot be sent again: both are refused at dump. */
+
+static socklen_t sun_of(const struct udiag *u, struct sockaddr_un *sa);
+
+/* "'/path'", "'@abstract'" or "an unnamed socket", for messages. */
+static const char *name_str(const struct udiag *u, char *buf, size_t n)
+{
+	if (u->namelen == 0)
+		snprintf(buf, n, "an unnamed socket");
+	else if (u->name[0])
+		snprintf(buf, n, "'%.*s'", (int)u->namelen, u->name);
+	else
+		snprintf(buf, n, "'@%.*s'", (int)u->namelen - 1, u->name + 1);
+	return buf;
+}
+
+/* The peer's name through our duplicate: sock_diag does not see a peer in
+ * another network namespace (the host's /dev/log), getpeername does. */
+static int outside_name(const struct cr_fd_dump *d, struct udiag *p, struct rt_err **err)
+{
+	struct sockaddr_un sa;
+	socklen_t l = sizeof(sa);
+	const socklen_t base = offsetof(struct sockaddr_un, sun_path);
+	memset(p, 0, sizeof(*p));
+	if (getpeername(d->dup, (struct sockaddr *)&sa, &l) < 0)
+		return rt_err_set(err, errno, "pid %d fd %d: getpeername", d->hpid, d->fd);
+	if (l > sizeof(sa))
+		l = sizeof(sa);
+	p->namelen = l > base ? l - base : 0; /* a path's name ends with its NUL */
+	memcpy(p->name, sa.sun_path, p->namelen);
+	return 0;
+}
+
+/* In the task's namespaces: a datagram socket connected to the name. */
+static int connect_probe(void *arg, int *fds, size_t *n, char *msg)
+{
+	struct sockaddr_un sa;
+	socklen_t l = sun_of(arg, &sa);
+	int sk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return cr_ns_fail(msg, "socket");
+	fds[(*n)++] = sk;
+	if (connect(sk, (struct sockaddr *)&sa, l) < 0)
+		return cr_ns_fail(msg, "connect to '%s'", sa.sun_path);
+	return 0;
+}
+
+/* The peer's name is the path it was bound to in its own mount namespace;
+ * restore looks it up in the container's. Refuse now unless the name,
+ * looked up there, leads to this very peer. A datagram connect sends
+ * nothing: the peer does not notice. */
+static int check_reachable(struct cr_fd_dump *d, const struct udiag *u, struct udiag *p,
+			   const char *pn, struct rt_err **err)
+{
+	int fds[1];
+	size_t n;
+	if (cr_in_task_ns(d->hpid, connect_probe, p, fds, 1, &n, err) < 0)
+		return rt_err_wrap(
+			err,
+			"pid %d fd %d: the peer outside the checkpoint, %s, cannot be "
+			"reached from inside the container, where restore connects to it",
+			d->hpid, d->fd, pn);
+	cleanup_close int probe = n == 1 ? fds[0] : -1;
+	struct stat st;
+	struct udiag pu;
+	if (probe < 0 || fstat(probe, &st) < 0)
+		return rt_err_set(err, probe < 0 ? EPROTO : errno, "pid %d fd %d: the probe of %s",
+				  d->hpid, d->fd, pn);
+	cleanup_close int nl = diag_sock(probe, err);
+	if (nl < 0 || diag_ino(nl, (uint32_t)st.st_ino, &pu, err) < 0)
+		return rt_err_wrap(err, "pid %d fd %d: the probe of %s", d->hpid, d->fd, pn);
+	free(pu.icons);
+	if (pu.peer != u->peer)
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: %s leads to another socket inside the container "
+				  "than the peer outside the checkpoint (inode %u): restore could "
+				  "not connect to that peer again",
+				  d->hpid, d->fd, pn, u->peer);
+	return 0;
+}
+
+static int outside(struct cr_fd_dump *d, const struct udiag *u, struct udiag *p,
+		   struct rt_err **err)
+{
+	char pn[sizeof(p->name) + 32], who[48];
+	if (outside_name(d, p, err) < 0)
+		return -1;
+	name_str(p, pn, sizeof(pn));
+	/* no peer inode: a connection its listener has not accepted yet */
+	if (u->peer)
+		snprintf(who, sizeof(who), "inode %u", u->peer);
+	else
+		snprintf(who, sizeof(who), "not accepted yet");
+	if (!d->c->o->ext_unix_sk)
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: unix %s socket connected to %s outside the "
+				  "checkpoint (%s): external unix sockets need "
+				  "--ext-unix-sk, which allows datagram ones%s",
+				  d->hpid, d->fd, type_name(u->type), pn, who,
+				  u->type == SOCK_DGRAM ? "" : " only");
+	if (u->type != SOCK_DGRAM)
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: unix %s connection to %s outside the checkpoint "
+				  "(%s): it cannot be re-established, the peer would see a "
+				  "new connection (--ext-unix-sk allows datagram sockets only)",
+				  d->hpid, d->fd, type_name(u->type), pn, who);
+	if (p->namelen == 0 || p->name[0] == '\0')
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: unix dgram socket connected to %s outside the "
+				  "checkpoint (%s): the peer has %s; restore needs a path "
+				  "to connect to again",
+				  d->hpid, d->fd, pn, who,
+				  p->namelen ? "an abstract name" : "no name");
+	struct cr_rec msgs;
+	cr_rec_init(&msgs, 0);
+	uint32_t n = 0;
+	int ret = peek_queue(d, u, &msgs, &n, err);
+	size_t bytes = msgs.len - 4 * (size_t)n;
+	cr_rec_free(&msgs);
+	if (ret < 0)
+		return -1;
+	if (n > 0)
+		return rt_err_set(err, EOPNOTSUPP,
+				  "pid %d fd %d: %u message(s), %zu bytes, wait in the receive "
+				  "queue of a unix dgram socket connected to %s outside the "
+				  "checkpoint: they came from outside and cannot be queued again "
+				  "at restore",
+				  d->hpid, d->fd, n, bytes, pn);
+	return check_reachable(d, u, p, pn, err);
+}
+
+/* How a socket is connected, and to what. */
+struct link {
+	uint32_t how;
+	uint32_t other; /* HOW_NAMED_PEER: the peer's file id; HOW_BACKLOG: the listener's */
+	pid_t lh;	/* HOW_BACKLOG: the listener's task and fd */
+	int lfd;
+	struct udiag ext; /* HOW_EXTERNAL: the peer's name */
+};
+
+static int classify(struct cr_fd_dump *d, int nl, const struct udiag *u, struct link *k,
+		    struct rt_err **err)
 {
 	pid_t ph;
 	int pfd;
-	*other = 0;
+	k->other = 0;
 	/* A connection not accepted yet: its peer (the embryo) has no inode,
 	 * and the listener's icons list us. */
 	if (u->peer == 0 && u->state == TCP_ESTABLISHED && u->type != SOCK_DGRAM &&
-	    find_listener(d->c, nl, u->ino, lh, lfd)) {
-		*how = HOW_BACKLOG;
-		return cr_fd_file_id(d->c, *lh, *lfd, other, err);
+	    find_listener(d->c, nl, u->ino, &k->lh, &k->lfd)) {
+		k->how = HOW_BACKLOG;
+		return cr_fd_file_id(d->c, k->lh, k->lfd, &k->other, err);
+	}
+	/* ... or in a listener outside the checkpoint (a peer that closed has
+	 * no inode either, but it shut us down both ways) */
+	if (u->peer == 0 && u->state == TCP_ESTABLISHED && u->type != SOCK_DGRAM &&
+	    u->shutdown != 3) {
+		k->how = HOW_EXTERNAL;
+		return outside(d, u, &k->ext, err);
 	}
 	if (u->peer == 0) {
-		*how = HOW_PLAIN;
+		k->how = HOW_PLAIN;
 		return 0;
 	}
-	struct udiag pu;
-	if (diag_ino(nl, u->peer, &pu, err) < 0)
-		return rt_err_wrap(err, "pid %d fd %d: the unix socket's peer", d->hpid, d->fd);
-	uint32_t ppeer = pu.peer;
-	free(pu.icons);
 	if (find_sock(d->c, u->peer, &ph, &pfd)) {
-		if (ppeer == u->ino) {
-			*how = HOW_PAIR;
+		struct udiag pu;
+		if (diag_ino(nl, u->peer, &pu, err) < 0)
+			return rt_err_wrap(err, "pid %d fd %d: the unix socket's peer", d->hpid,
+					   d->fd);
+		free(pu.icons);
+		if (pu.peer == u->ino) {
+			k->how = HOW_PAIR;
 			return 0;
 		}
 		if (pu.namelen == 0)
@@ -317,18 +456,15 @@ static int classify(struct cr_fd_dump *d, int nl, const struct udiag *u, uint32_
 					  "to an unnamed socket that is not connected back: not "
 					  "supported",
 					  d->hpid, d->fd);
-		*how = HOW_NAMED_PEER;
-		return cr_fd_file_id(d->c, ph, pfd, other, err);
+		k->how = HOW_NAMED_PEER;
+		return cr_fd_file_id(d->c, ph, pfd, &k->other, err);
 	}
-	if (find_listener(d->c, nl, u->peer, lh, lfd)) {
-		*how = HOW_BACKLOG;
-		return cr_fd_file_id(d->c, *lh, *lfd, other, err);
+	if (find_listener(d->c, nl, u->peer, &k->lh, &k->lfd)) {
+		k->how = HOW_BACKLOG;
+		return cr_fd_file_id(d->c, k->lh, k->lfd, &k->other, err);
 	}
-	return rt_err_set(err, EOPNOTSUPP,
-			  "pid %d fd %d: unix %s socket connected to a "
-			  "socket outside the checkpoint (inode %u): external unix sockets "
-			  "are not supported",
-			  d->hpid, d->fd, type_name(u->type), u->peer);
+	k->how = HOW_EXTERNAL;
+	return outside(d, u, &k->ext, err);
 }
 
 /* A connection waiting in a listener's backlog keeps what its client sent
@@ -337,7 +473,6 @@ static int classify(struct cr_fd_dump *d, int nl, const struct udiag *u, uint32_
  * its task by injection (a new socket connected to the listener again,
  * the data sent again, put at the client's fd), so the task is whole
  * whatever comes next. Restore does the same from the record. */
-static socklen_t sun_of(const struct udiag *u, struct sockaddr_un *sa);
 
 /* Write one message (a stream: any bytes) through fd nfd of the task. */
 static int inj_send(struct cr_dtask *t, struct cr_inj *j, uint32_t type, long nfd, const uint8_t *p,
@@ -390,6 +525,8 @@ static int reconnect_in_task(struct cr_fd_dump *d, uint32_t type, const struct u
 					   d->hpid, d->fd);
 		msgs += 4 + l, mlen -= 4 + l;
 	}
+	/* another socket at d->fd: the table of who holds which is stale */
+	cr_sk_fds_changed(d->c);
 	if (cr_inj_ok(&j, "dup3", SYS_dup3, nfd, d->fd, (d->flags & O_CLOEXEC) ? O_CLOEXEC : 0, 0,
 		      0, 0, NULL, err) < 0 ||
 	    cr_inj_ok(&j, "close", SYS_close, nfd, 0, 0, 0, 0, 0, NULL, err) < 0 ||
@@ -456,10 +593,8 @@ static int dump_unix(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err
 	if (diag_ino(nl, (uint32_t)d->sb->st_ino, &u, err) < 0)
 		return rt_err_wrap(err, "pid %d fd %d", d->hpid, d->fd);
 	cleanup_free uint32_t *icons = u.icons;
-	uint32_t how = 0, other = 0;
-	pid_t lh = 0;
-	int lfd = -1;
-	if (classify(d, nl, &u, &how, &other, &lh, &lfd, err) < 0)
+	struct link lk = {.lfd = -1};
+	if (classify(d, nl, &u, &lk, err) < 0)
 		return -1;
 	if (u.state == TCP_LISTEN && u.n_icons > 0)
 		for (uint32_t k = 0; k < u.n_icons; k++) {
@@ -480,13 +615,16 @@ static int dump_unix(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err
 	cr_put_u8(r, u.shutdown);
 	cr_put_u32(r, u.state == TCP_LISTEN ? u.wq : 0);
 	cr_put_bytes(r, u.name, u.namelen);
-	cr_put_u32(r, how);
-	cr_put_u32(r, other);
-	if (how == HOW_BACKLOG)
-		return take_backlogged(d, nl, &u, lh, lfd, r, err);
-	if (u.state == TCP_LISTEN) {
+	cr_put_u32(r, lk.how);
+	cr_put_u32(r, lk.other);
+	if (lk.how == HOW_BACKLOG)
+		return take_backlogged(d, nl, &u, lk.lh, lk.lfd, r, err);
+	if (u.state == TCP_LISTEN || lk.how == HOW_EXTERNAL) {
+		/* nothing queued (outside() refuses a queue), then the peer's name */
 		cr_put_u32(r, 0);
 		cr_put_bytes(r, NULL, 0);
+		if (lk.how == HOW_EXTERNAL)
+			cr_put_bytes(r, lk.ext.name, lk.ext.namelen);
 		return 0;
 	}
 	return put_queue(d, &u, r, err);
@@ -535,6 +673,22 @@ static int load_queue(struct cr_rd *r, struct usk *s, struct rt_err **err)
 	return len ? rt_err_set(err, 0, "unix socket: bytes after the queue") : 0;
 }
 
+/* HOW_EXTERNAL: the peer's path name, NUL included; a datagram socket with
+ * nothing queued (dump refuses anything else). */
+static int load_outside(struct cr_rd *r, struct usk *s, struct rt_err **err)
+{
+	const void *p;
+	size_t n;
+	if (cr_get_bytes(r, "peer name", &p, &n, sizeof(s->ext.name), err) < 0)
+		return -1;
+	const char *name = p;
+	if (n < 2 || name[0] == '\0' || name[n - 1] != '\0' || s->dg.type != SOCK_DGRAM || s->nq)
+		return rt_err_set(err, 0, "unix socket: bad record of a socket connected outside");
+	memcpy(s->ext.name, name, n);
+	s->ext.namelen = (uint32_t)n;
+	return 0;
+}
+
 static int load_unix(struct cr_rd *r, struct cr_rfile *f, struct rt_err **err)
 {
 	struct usk *s = xcalloc(1, sizeof(*s));
@@ -552,7 +706,9 @@ static int load_unix(struct cr_rd *r, struct cr_rfile *f, struct rt_err **err)
 	    cr_get_u32(r, "how", &s->how, err) < 0 ||
 	    cr_get_u32(r, "other", &s->other_id, err) < 0 || load_queue(r, s, err) < 0)
 		return -1;
-	if (nl > sizeof(s->dg.name) || s->how < HOW_PLAIN || s->how > HOW_BACKLOG ||
+	if (s->how == HOW_EXTERNAL && load_outside(r, s, err) < 0)
+		return -1;
+	if (nl > sizeof(s->dg.name) || s->how < HOW_PLAIN || s->how > HOW_EXTERNAL ||
 	    (s->dg.type != SOCK_STREAM && s->dg.type != SOCK_DGRAM && s->dg.type != SOCK_SEQPACKET))
 		return rt_err_set(err, 0, "unix socket: bad record");
 	memcpy(s->dg.name, name, nl);
@@ -613,7 +769,8 @@ static int mk_sock(void *arg, int *fds, size_t *n, char *msg)
 	if (sk < 0)
 		return cr_ns_fail(msg, "socket");
 	fds[(*n)++] = sk;
-	bool named = s->dg.namelen > 0 && s->how == HOW_PLAIN;
+	/* bound first: the outside peer may answer to our name */
+	bool named = s->dg.namelen > 0 && (s->how == HOW_PLAIN || s->how == HOW_EXTERNAL);
 	if (named) {
 		socklen_t l = sun_of(&s->dg, &sa);
 		struct stat st;
@@ -692,7 +849,16 @@ static int open_unix(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err
 		return 0;
 	}
 	struct mk m = {.s = s};
-	if (s->how != HOW_PLAIN) {
+	char pn[sizeof(s->ext.name) + 32];
+	if (s->how == HOW_EXTERNAL) {
+		name_str(&s->ext, pn, sizeof(pn));
+		if (!c->o->ext_unix_sk)
+			return rt_err_set(err, EOPNOTSUPP,
+					  "unix dgram socket %u: connected to %s outside the "
+					  "checkpoint: restore with --ext-unix-sk",
+					  s->dg.ino, pn);
+		m.connect_to = &s->ext;
+	} else if (s->how != HOW_PLAIN) {
 		struct cr_rfile *o = cr_rfile_get(c, s->other_id, err);
 		if (!o)
 			return -1;
@@ -705,8 +871,13 @@ static int open_unix(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err
 	}
 	int fds[1];
 	size_t n;
-	if (cr_in_task_ns(c->o->agent_pid, mk_sock, &m, fds, 1, &n, err) < 0)
+	if (cr_in_task_ns(c->o->agent_pid, mk_sock, &m, fds, 1, &n, err) < 0) {
+		if (s->how == HOW_EXTERNAL)
+			rt_err_wrap(err,
+				    "unix dgram socket %u, connected to %s outside the checkpoint",
+				    s->dg.ino, pn);
 		return -1;
+	}
 	f->fd = fds[0];
 	if (s->how == HOW_NAMED_PEER && s->nq) {
 		/* Our queue came from the peer; nothing but a pair can refill it. */
@@ -726,7 +897,9 @@ static void describe_unix(const struct cr_rfile *f, struct cr_desc *d)
 	static const char *const hows[] = {[HOW_PLAIN] = "unconnected",
 					   [HOW_PAIR] = "pair",
 					   [HOW_NAMED_PEER] = "connected to a named socket",
-					   [HOW_BACKLOG] = "in a listener's backlog"};
+					   [HOW_BACKLOG] = "in a listener's backlog",
+					   [HOW_EXTERNAL] =
+						   "connected to a socket outside the checkpoint"};
 	const struct usk *s = f->priv;
 	size_t bytes = 0;
 	cr_desc_str(d, "type", type_name(s->dg.type));
@@ -738,6 +911,8 @@ static void describe_unix(const struct cr_rfile *f, struct cr_desc *d)
 	cr_desc_str(d, "connection", hows[s->how]);
 	if (s->dg.peer)
 		cr_desc_uint(d, "peer_inode", s->dg.peer);
+	if (s->how == HOW_EXTERNAL)
+		cr_desc_strf(d, "peer_name", "%.*s", (int)s->ext.namelen, s->ext.name);
 	cr_desc_uint(d, "inode", s->dg.ino);
 	if (s->dg.state == TCP_LISTEN)
 		cr_desc_uint(d, "backlog", s->dg.wq);

@@ -1,14 +1,18 @@
 /* The "socket" fd kind: reads the family, type and state through our
  * duplicate and hands the fd to the family's kind (sockets.h). Families
  * and states without one are refused naming the pid, the fd and what the
- * socket is. */
+ * socket is. Also the dump's table of which task holds which socket, for
+ * the families that look up a peer by inode. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "coordinator/sockets.h"
 #include "util.h"
@@ -158,4 +162,106 @@ int cr_sk_get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a
 	memcpy(a, p, n);
 	*len = (socklen_t)n;
 	return 0;
+}
+
+/* ---- the tree's sockets: inode -> (pid, fd), one walk per dump ---- */
+
+struct cr_sk_index {
+	size_t n, cap;
+	struct cr_sk_fd *v; /* first holder of each inode: tree order, then fd order */
+	size_t nslot;	    /* a power of two, at least 2n */
+	uint32_t *slot;	    /* 1 + index into v; 0: empty */
+};
+
+static uint32_t *slot_of(const struct cr_sk_index *x, uint32_t ino)
+{
+	size_t mask = x->nslot - 1;
+	for (size_t i = (ino * 2654435761u) & mask;; i = (i + 1) & mask)
+		if (x->slot[i] == 0 || x->v[x->slot[i] - 1].ino == ino)
+			return &x->slot[i];
+}
+
+static void index_add(struct cr_sk_index *x, uint32_t ino, pid_t hpid, int fd)
+{
+	if (2 * (x->n + 1) > x->nslot) {
+		x->nslot = x->nslot ? 2 * x->nslot : 64;
+		free(x->slot);
+		x->slot = xcalloc(x->nslot, sizeof(*x->slot));
+		for (size_t i = 0; i < x->n; i++)
+			*slot_of(x, x->v[i].ino) = (uint32_t)i + 1;
+	}
+	uint32_t *s = slot_of(x, ino);
+	if (*s)
+		return; /* a later holder of the same socket */
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 32;
+		x->v = xrealloc(x->v, x->cap * sizeof(*x->v));
+	}
+	x->v[x->n] = (struct cr_sk_fd){.ino = ino, .hpid = hpid, .fd = fd};
+	*s = (uint32_t)++x->n;
+}
+
+/* Every live task's /proc/PID/fd, in tree order (fds come in ascending
+ * order); a task whose directory cannot be read holds nothing. */
+static struct cr_sk_index *index_build(const struct cr_dump_ctx *c)
+{
+	struct cr_sk_index *x = xcalloc(1, sizeof(*x));
+	char path[64], link[64];
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->tasks[i].zombie)
+			continue;
+		pid_t hpid = c->tasks[i].hpid;
+		snprintf(path, sizeof(path), "/proc/%d/fd", hpid);
+		cleanup_closedir DIR *d = opendir(path);
+		struct dirent *de;
+		while (d && (de = readdir(d)) != NULL) {
+			snprintf(path, sizeof(path), "/proc/%d/fd/%.12s", hpid, de->d_name);
+			ssize_t n = readlink(path, link, sizeof(link) - 1);
+			unsigned ino;
+			int end = 0;
+			if (n > 0 &&
+			    (link[n] = '\0', sscanf(link, "socket:[%u]%n", &ino, &end) == 1) &&
+			    end == n)
+				index_add(x, ino, hpid, atoi(de->d_name));
+		}
+	}
+	return x;
+}
+
+static struct cr_sk_index *index_of(struct cr_dump_ctx *c)
+{
+	if (!c->sk_index)
+		c->sk_index = index_build(c);
+	return c->sk_index;
+}
+
+const struct cr_sk_fd *cr_sk_fd_find(struct cr_dump_ctx *c, uint32_t ino)
+{
+	struct cr_sk_index *x = index_of(c);
+	if (x->n == 0)
+		return NULL;
+	uint32_t s = *slot_of(x, ino);
+	return s ? &x->v[s - 1] : NULL;
+}
+
+const struct cr_sk_fd *cr_sk_fds(struct cr_dump_ctx *c, size_t *n)
+{
+	struct cr_sk_index *x = index_of(c);
+	*n = x->n;
+	return x->v;
+}
+
+void cr_sk_dump_free(struct cr_dump_ctx *c)
+{
+	if (c->sk_index) {
+		free(c->sk_index->v);
+		free(c->sk_index->slot);
+	}
+	free(c->sk_index);
+	c->sk_index = NULL;
+}
+
+void cr_sk_fds_changed(struct cr_dump_ctx *c)
+{
+	cr_sk_dump_free(c);
 }

@@ -29,4 +29,20 @@ struct cr_rd;
 int cr_sk_get_addr(struct cr_rd *r, const char *what, struct sockaddr_storage *a,
 		   socklen_t *len, struct rt_err **err);
 
+/* Which task holds which socket, from one walk of every live task's
+ * /proc/PID/fd, made on first use in a dump and kept in c->sk_index until
+ * cr_sk_dump_free. */
+struct cr_sk_fd {
+	uint32_t ino;
+	pid_t hpid;
+	int fd;
+};
+/* The first holder of socket ino (tasks in tree order, then the lowest fd),
+ * or NULL when no task of the tree holds it. */
+const struct cr_sk_fd *cr_sk_fd_find(struct cr_dump_ctx *c, uint32_t ino);
+/* Every socket the tree holds, once each, in that order; *n of them. */
+const struct cr_sk_fd *cr_sk_fds(struct cr_dump_ctx *c, size_t *n);
+/* An injection put another socket at a task's fd: walk again on next use. */
+void cr_sk_fds_changed(struct cr_dump_ctx *c);
+
 #endif

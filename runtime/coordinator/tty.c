@@ -1,5 +1,6 @@
-/* Pseudo-terminals the tasks opened themselves: the master (/dev/ptmx)
- * and its slave (/dev/pts/N) of the container's devpts.
+/* Pseudo-terminals of the container's devpts: masters (/dev/ptmx) the
+ * tasks opened themselves with their slaves (/dev/pts/N), and the
+ * container's console.
  *
  * The master's record holds the pair: its index, the termios and window
  * size (read through the master, which answers for the slave), and what
@@ -9,8 +10,17 @@
  * find it there again (leave-running). Restore opens the container's
  * /dev/ptmx until it gets the same index (devpts hands out the lowest free
  * one), sets termios and window size, refills both queues with echo off,
- * and opens slaves by their path once their master exists. A slave whose
- * master is outside the checkpoint (a console) is refused. */
+ * and opens slaves by their path once their master exists.
+ *
+ * The console is a slave whose master is outside the checkpoint, with
+ * whoever got it from the runtime's console socket (conmon, a shim): the
+ * pty the root has as stdio. Its records hold its index, termios and
+ * window size, read through the slave; what waits in its queues stays
+ * with the old pty, whose master we cannot reach. Restore makes a pty with
+ * that index the same way, hands its new master to the restore's caller
+ * (cr_restore_opts.console) and opens the slaves by path. Any other slave
+ * whose master is outside the checkpoint (an exec -t terminal, the host's)
+ * is refused. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,14 +43,18 @@
 #define PTS_MAJOR_MIN 136
 #define PTS_MAJOR_MAX 143
 
+/* What a record is: the side a task opened. */
+enum pty_side { PTY_SLAVE, PTY_MASTER, PTY_CONSOLE /* a slave of the console */ };
+
 struct pty {
-	uint8_t master;
+	uint8_t side;
 	uint32_t index;
 	uint32_t master_id; /* a slave's master file */
 	struct termios t;
 	struct winsize ws;
 	uint8_t *to_slave, *to_master; /* queued for the slave's and the master's readers */
 	size_t n_slave, n_master;
+	int console_master, console_slave; /* the first console record's: the new pty */
 };
 
 static bool is_master(const struct stat *sb)
@@ -59,6 +73,14 @@ static bool match_pty(const char *link, const struct stat *sb)
 {
 	(void)link;
 	return is_master(sb) || is_slave(sb);
+}
+
+bool cr_pty_index(dev_t rdev, unsigned *index)
+{
+	if (major(rdev) < PTS_MAJOR_MIN || major(rdev) > PTS_MAJOR_MAX)
+		return false;
+	*index = minor(rdev) + (major(rdev) - PTS_MAJOR_MIN) * 256;
+	return true;
 }
 
 /* ---- dump ---- */
@@ -126,6 +148,76 @@ static bool find_master(struct cr_dump_ctx *c, uint32_t index, pid_t *hpid, int 
 	return false;
 }
 
+/* The root's fd (0-2) on the container's console, and its stat; -1 when
+ * the root has none (the lowest of its stdio ttys decides). */
+static int console_fd(struct cr_dump_ctx *c, struct stat *sb)
+{
+	char path[64];
+	struct stat pts;
+	pid_t root = c->tasks[0].hpid, mh;
+	int mfd;
+	unsigned index = 0;
+	snprintf(path, sizeof(path), "/proc/%d/root/dev/pts", root);
+	if (stat(path, &pts) < 0)
+		return -1;
+	for (int fd = 0; fd < 3; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", root, fd);
+		if (stat(path, sb) < 0 || !is_slave(sb))
+			continue;
+		cr_pty_index(sb->st_rdev, &index);
+		return sb->st_dev == pts.st_dev && !find_master(c, index, &mh, &mfd) ? fd : -1;
+	}
+	return -1;
+}
+
+bool cr_pty_is_console(struct cr_dump_ctx *c, const struct stat *sb)
+{
+	struct stat con;
+	return is_slave(sb) && console_fd(c, &con) >= 0 && con.st_dev == sb->st_dev &&
+	       con.st_rdev == sb->st_rdev;
+}
+
+/* Is the pty whose master task hpid has at fd the terminal of session sid
+ * (as we see it)? Its number alone could be another devpts' pty's. */
+static bool master_of_session(pid_t hpid, int fd, pid_t sid)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, hpid, 0);
+	cleanup_close int dup = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	pid_t s = 0;
+	return dup >= 0 && ioctl(dup, TIOCGSID, &s) == 0 && s == sid;
+}
+
+int cr_pty_ctty_file_id(struct cr_dump_ctx *c, unsigned index, pid_t sid, uint32_t *id,
+			struct rt_err **err)
+{
+	pid_t mh;
+	int fd;
+	unsigned con_index;
+	struct stat con;
+	if (find_master(c, index, &mh, &fd)) {
+		if (!master_of_session(mh, fd, sid))
+			return rt_err_set(err, EOPNOTSUPP, "a pty numbered %u but not the "
+					  "container's pty %u: not supported", index, index);
+		return cr_fd_file_id(c, mh, fd, id, err);
+	}
+	fd = console_fd(c, &con);
+	if (fd >= 0 && cr_pty_index(con.st_rdev, &con_index) && con_index == index)
+		return cr_fd_file_id(c, c->tasks[0].hpid, fd, id, err);
+	return rt_err_set(err, EOPNOTSUPP, "pty %u: neither its master nor the container's "
+			  "console is in the checkpoint: not supported", index);
+}
+
+static void put_pty(struct cr_rec *r, const struct pty *p)
+{
+	cr_put_u8(r, p->side);
+	cr_put_u32(r, p->index);
+	cr_put_u32(r, p->master_id);
+	cr_put_bytes(r, &p->t, sizeof(p->t));
+	cr_put_bytes(r, &p->ws, sizeof(p->ws));
+	cr_put_bytes(r, p->to_slave, p->n_slave);
+	cr_put_bytes(r, p->to_master, p->n_master);
+}
+
 static int dump_master(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)
 {
 	unsigned index;
@@ -153,13 +245,20 @@ static int dump_master(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **e
 		usleep(20000); /* the tty layer moves it to the read queues: echo off till then */
 	if (tcsetattr(slave, TCSANOW, &t) < 0)
 		return rt_err_set(err, errno, "pid %d fd %d: termios", d->hpid, d->fd);
-	cr_put_u8(r, 1);
-	cr_put_u32(r, index);
-	cr_put_u32(r, 0);
-	cr_put_bytes(r, &t, sizeof(t));
-	cr_put_bytes(r, &ws, sizeof(ws));
-	cr_put_bytes(r, ts, ns);
-	cr_put_bytes(r, tm, nm);
+	put_pty(r, &(struct pty){ .side = PTY_MASTER, .index = index, .t = t, .ws = ws,
+				  .to_slave = ts, .n_slave = ns, .to_master = tm,
+				  .n_master = nm });
+	return 0;
+}
+
+static int dump_console(struct cr_fd_dump *d, unsigned index, struct cr_rec *r,
+			struct rt_err **err)
+{
+	struct pty p = { .side = PTY_CONSOLE, .index = index };
+	if (tcgetattr(d->dup, &p.t) < 0 || ioctl(d->dup, TIOCGWINSZ, &p.ws) < 0)
+		return rt_err_set(err, errno, "pid %d fd %d: read the console's termios",
+				  d->hpid, d->fd);
+	put_pty(r, &p);
 	return 0;
 }
 
@@ -167,26 +266,24 @@ static int dump_pty(struct cr_fd_dump *d, struct cr_rec *r, struct rt_err **err)
 {
 	if (is_master(d->sb))
 		return dump_master(d, r, err);
-	unsigned index = minor(d->sb->st_rdev) + (major(d->sb->st_rdev) - PTS_MAJOR_MIN) * 256;
+	unsigned index = 0;
 	pid_t mh;
 	int mfd;
-	uint32_t mid;
-	if (!find_master(d->c, index, &mh, &mfd))
+	struct pty p = { .side = PTY_SLAVE };
+	cr_pty_index(d->sb->st_rdev, &index);
+	if (!find_master(d->c, index, &mh, &mfd)) {
+		if (cr_pty_is_console(d->c, d->sb))
+			return dump_console(d, index, r, err);
 		return rt_err_set(err, EOPNOTSUPP,
-				  "pid %d fd %d: pty slave %s whose master is "
-				  "outside the checkpoint (a console): not supported",
+				  "pid %d fd %d: pty slave %s whose master is outside the "
+				  "checkpoint, and not the container's console (an exec -t "
+				  "terminal, or the host's): not supported",
 				  d->hpid, d->fd, d->link);
-	if (cr_fd_file_id(d->c, mh, mfd, &mid, err) < 0)
+	}
+	if (cr_fd_file_id(d->c, mh, mfd, &p.master_id, err) < 0)
 		return -1;
-	struct termios t = {0};
-	struct winsize ws = {0};
-	cr_put_u8(r, 0);
-	cr_put_u32(r, index);
-	cr_put_u32(r, mid);
-	cr_put_bytes(r, &t, sizeof(t));
-	cr_put_bytes(r, &ws, sizeof(ws));
-	cr_put_bytes(r, NULL, 0);
-	cr_put_bytes(r, NULL, 0);
+	p.index = index;
+	put_pty(r, &p);
 	return 0;
 }
 
@@ -197,6 +294,10 @@ static void free_pty(struct cr_rfile *f)
 	struct pty *p = f->priv;
 	if (!p)
 		return;
+	if (p->console_master >= 0)
+		close(p->console_master);
+	if (p->console_slave >= 0)
+		close(p->console_slave);
 	free(p->to_slave);
 	free(p->to_master);
 	free(p);
@@ -230,7 +331,8 @@ static int load_pty(struct cr_rd *r, struct cr_rfile *f, struct rt_err **err)
 {
 	struct pty *p = xcalloc(1, sizeof(*p));
 	f->priv = p;
-	if (cr_get_u8(r, "master", &p->master, err) < 0 ||
+	p->console_master = p->console_slave = -1;
+	if (cr_get_u8(r, "side", &p->side, err) < 0 ||
 	    cr_get_u32(r, "index", &p->index, err) < 0 ||
 	    cr_get_u32(r, "master file", &p->master_id, err) < 0 ||
 	    get_fixed(r, "termios", &p->t, sizeof(p->t), err) < 0 ||
@@ -238,6 +340,10 @@ static int load_pty(struct cr_rd *r, struct cr_rfile *f, struct rt_err **err)
 	    get_queue(r, "to the slave", &p->to_slave, &p->n_slave, err) < 0 ||
 	    get_queue(r, "to the master", &p->to_master, &p->n_master, err) < 0)
 		return -1;
+	if (p->side > PTY_CONSOLE)
+		return rt_err_set(err, 0, "pty: side %u", p->side);
+	if (p->side == PTY_CONSOLE)
+		f->obj = (uint64_t)p->index + 1; /* its records share one new pty */
 	return 0;
 }
 
@@ -293,11 +399,41 @@ static int mk_master(void *arg, int *fds, size_t *n, char *msg)
 static int mk_slave(void *arg, int *fds, size_t *n, char *msg)
 {
 	const struct mk *k = arg;
+	struct stat sb;
+	unsigned index;
 	int s = open(k->path, (int)(k->flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY);
 	if (s < 0)
 		return cr_ns_fail(msg, "open '%s'", k->path);
 	fds[(*n)++] = s;
+	if (fstat(s, &sb) < 0 || !cr_pty_index(sb.st_rdev, &index) || index != k->p->index) {
+		errno = ENXIO;
+		return cr_ns_fail(msg, "'%s' is not pty %u", k->path, k->p->index);
+	}
 	return 0;
+}
+
+/* The console's new pty, made once for all its records (p: the first's).
+ * Its new holder gets a blocking master, as from create; a slave of ours
+ * keeps the pty up until the tasks have theirs (a master whose last slave
+ * closed reads EIO, which the holder takes for the end). */
+static int make_console(struct cr_restore_ctx *c, struct pty *p, struct rt_err **err)
+{
+	struct mk k = { .p = p };
+	int fds[1];
+	size_t n;
+	if (p->console_master >= 0)
+		return 0;
+	if (!c->o->console)
+		return rt_err_set(err, EOPNOTSUPP, "pty %u is the container's terminal (its "
+				  "master was outside the container), and there is no console "
+				  "to hand a new one to", p->index);
+	if (cr_in_task_ns(c->o->agent_pid, mk_master, &k, fds, 1, &n, err) < 0)
+		return -1;
+	p->console_master = fds[0];
+	p->console_slave = ioctl(fds[0], TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p->console_slave < 0 || fcntl(fds[0], F_SETFL, 0) < 0)
+		return rt_err_set(err, errno, "pty %u: the new console", p->index);
+	return c->o->console(c->o->console_arg, p->console_master, err);
 }
 
 static int open_pty(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err **err)
@@ -306,10 +442,12 @@ static int open_pty(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err 
 	struct mk k = {.p = p, .path = f->path, .flags = f->flags};
 	int fds[1];
 	size_t n;
-	if (!p->master && !cr_rfile_get(c, p->master_id, err))
+	if (p->side == PTY_SLAVE && !cr_rfile_get(c, p->master_id, err))
 		return -1;
-	if (cr_in_task_ns(c->o->agent_pid, p->master ? mk_master : mk_slave, &k, fds, 1, &n, err) <
-	    0)
+	if (p->side == PTY_CONSOLE && make_console(c, cr_rfile_owner(c, f)->priv, err) < 0)
+		return -1;
+	if (cr_in_task_ns(c->o->agent_pid, p->side == PTY_MASTER ? mk_master : mk_slave, &k,
+			  fds, 1, &n, err) < 0)
 		return -1;
 	f->fd = fds[0];
 	if (fcntl(f->fd, F_SETFL, (int)(f->flags & (O_NONBLOCK | O_ASYNC))) < 0)
@@ -317,12 +455,28 @@ static int open_pty(struct cr_restore_ctx *c, struct cr_rfile *f, struct rt_err 
 	return 0;
 }
 
+int cr_pty_master(struct cr_restore_ctx *c, uint32_t id, int *master, struct rt_err **err)
+{
+	struct cr_rfile *f = cr_rfile_get(c, id, err);
+	if (f && f->kind == CR_FK_PTY && ((struct pty *)f->priv)->side == PTY_SLAVE)
+		f = cr_rfile_get(c, ((struct pty *)f->priv)->master_id, err);
+	if (!f)
+		return -1;
+	const struct pty *p = f->priv;
+	if (f->kind != CR_FK_PTY || p->side == PTY_SLAVE)
+		return rt_err_set(err, 0, "files.img: file %u is not on a pty", id);
+	*master = p->side == PTY_MASTER ? f->fd
+					: ((struct pty *)cr_rfile_owner(c, f)->priv)->console_master;
+	return 0;
+}
+
 static void describe_pty(const struct cr_rfile *f, struct cr_desc *d)
 {
+	static const char *const sides[] = { "slave", "master", "console" };
 	const struct pty *p = f->priv;
-	cr_desc_str(d, "side", p->master ? "master" : "slave");
+	cr_desc_str(d, "side", sides[p->side]);
 	cr_desc_uint(d, "index", p->index);
-	if (!p->master) {
+	if (p->side == PTY_SLAVE) {
 		cr_desc_int(d, "master_file_id", p->master_id);
 		return;
 	}
@@ -331,6 +485,8 @@ static void describe_pty(const struct cr_rfile *f, struct cr_desc *d)
 	cr_desc_hex(d, "c_oflag", p->t.c_oflag);
 	cr_desc_hex(d, "c_cflag", p->t.c_cflag);
 	cr_desc_hex(d, "c_lflag", p->t.c_lflag);
+	if (p->side == PTY_CONSOLE)
+		return; /* its queues stay with the old pty */
 	cr_desc_uint(d, "queued_for_slave", p->n_slave);
 	cr_desc_uint(d, "queued_for_master", p->n_master);
 }

@@ -651,3 +651,303 @@ cgroup_procs() {
 ferry_quiet_ps_count() {
 	"$FERRY" --root "$ROOT" ps -f json "$ID" 2>/dev/null | jq length
 }
+
+# --ext-unix-sk: a peer outside the container, reachable from inside by its
+# own path. outside_peer KIND [REPLY]: `payload unix-listen` on the host binds
+# $EXT/peer in a directory the container bind-mounts at the same path (as a
+# host's /dev/log is), printing what it receives to $PEER_LOG.
+outside_peer() {
+	EXT=$TEST_DIR/ext
+	PEER_LOG=$TEST_DIR/peer.log
+	mkdir -p "$EXT"
+	update_config ".mounts += [{destination: \"$EXT\", type: \"bind\", source: \"$EXT\", options: [\"rbind\"]}]"
+	"$PAYLOAD" unix-listen "$1" "$EXT/peer" "${@:2}" >"$PEER_LOG" 2>&1 &
+	PEER_PID=$!
+	track_background "$PEER_PID"
+	wait_for_output "$PEER_LOG" '^listening$'
+}
+
+# The container's process: connected to the peer outside, says hello.
+run_outside_client() {
+	payload_args unix-send "$@"
+	run_detached
+	wait_for_output "$PEER_LOG" '^hello$'
+}
+
+# Signal the client and wait for the peer to receive "signal N".
+signal_reaches_peer() {
+	ferry kill "$ID" USR1
+	assert_success
+	wait_for_output "$PEER_LOG" "^signal $1\$"
+}
+
+@test "checkpoint --ext-unix-sk: a datagram socket connected outside is connected again at restore" {
+	requires_verb checkpoint restore
+	outside_peer dgram
+	run_outside_client dgram "$EXT/peer"
+	signal_reaches_peer 1
+	ferry checkpoint --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_success
+	# The image needs the flag at restore too, as with runc and CRIU.
+	ferry restore --detach --image-path "$IMG" "$ID-noflag"
+	assert_failure
+	assert_output_has "connected to '$EXT/peer' outside the checkpoint: restore with --ext-unix-sk"
+	assert_nothing_left "$ID-noflag"
+	ferry restore --detach --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	signal_reaches_peer 2
+	# And once more, from the restored container.
+	ferry checkpoint --ext-unix-sk --image-path "$TEST_DIR/img2" "$ID"
+	assert_success
+	ferry restore --detach --ext-unix-sk --image-path "$TEST_DIR/img2" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	signal_reaches_peer 3
+	if ! is_runc; then
+		ferry inspect "$IMG"
+		assert_success
+		assert_output_has 'outside the checkpoint'
+		assert_output_has "$EXT/peer"
+	fi
+}
+
+@test "checkpoint without --ext-unix-sk refuses a socket connected outside and leaves the container running" {
+	requires_verb checkpoint
+	outside_peer dgram
+	run_outside_client dgram "$EXT/peer"
+	local pid
+	pid=$(container_pid "$ID")
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "fd [0-9]+: unix dgram socket connected to '$EXT/peer' outside the checkpoint"
+	assert_output_has 'ext-unix-sk, which allows datagram ones'
+	assert_eq "$(container_status "$ID")" running status
+	assert_eq "$(container_pid "$ID")" "$pid" pid
+	signal_reaches_peer 1
+}
+
+@test "checkpoint --ext-unix-sk refuses a stream connection to a listener outside" {
+	requires_verb checkpoint
+	outside_peer stream
+	run_outside_client stream "$EXT/peer"
+	ferry checkpoint --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "fd [0-9]+: unix stream connection to '$EXT/peer' outside the checkpoint .*cannot be re-established"
+	assert_eq "$(container_status "$ID")" running status
+	signal_reaches_peer 1
+}
+
+@test "checkpoint refuses a stream connection an outside listener has not accepted yet" {
+	requires_verb checkpoint
+	outside_peer stream-backlog
+	payload_args unix-send stream "$EXT/peer"
+	run_detached
+	wait_for_output "$CONTAINER_OUT" '^connected$'
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "unix stream socket connected to '$EXT/peer' outside the checkpoint \(not accepted yet\): .*ext-unix-sk"
+	ferry checkpoint --ext-unix-sk --image-path "$IMG-2" "$ID"
+	assert_failure
+	assert_output_has "unix stream connection to '$EXT/peer' outside the checkpoint \(not accepted yet\): it cannot be re-established"
+	assert_eq "$(container_status "$ID")" running status
+}
+
+@test "checkpoint --ext-unix-sk refuses datagrams queued from outside, naming the fd" {
+	requires_verb checkpoint
+	# The peer answers "pong" to the client, bound to a name both sides see.
+	outside_peer dgram pong
+	run_outside_client dgram "$EXT/peer" "$EXT/client"
+	ferry checkpoint --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has 'pid [0-9]+ fd [0-9]+: 1 message\(s\), 4 bytes, wait in the receive queue'
+	assert_eq "$(container_status "$ID")" running status
+	signal_reaches_peer 1
+}
+
+@test "checkpoint --ext-unix-sk refuses a peer whose name leads elsewhere inside the container" {
+	requires_verb checkpoint
+	# Bound outside as $TEST_DIR/other/peer, seen inside as /other/peer only.
+	EXT=$TEST_DIR/other
+	PEER_LOG=$TEST_DIR/peer.log
+	mkdir -p "$EXT"
+	update_config ".mounts += [{destination: \"/other\", type: \"bind\", source: \"$EXT\", options: [\"rbind\"]}]"
+	"$PAYLOAD" unix-listen dgram "$EXT/peer" >"$PEER_LOG" 2>&1 &
+	track_background $!
+	wait_for_output "$PEER_LOG" '^listening$'
+	run_outside_client dgram /other/peer
+	ferry checkpoint --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "'$EXT/peer', cannot be reached from inside the container"
+	assert_eq "$(container_status "$ID")" running status
+}
+
+@test "checkpoint --ext-unix-sk refuses a peer whose path now names another socket" {
+	requires_verb checkpoint
+	outside_peer dgram
+	run_outside_client dgram "$EXT/peer"
+	# A second peer takes the path; the client stays with the first.
+	mv "$EXT/peer" "$EXT/peer.old"
+	"$PAYLOAD" unix-listen dgram "$EXT/peer" >"$TEST_DIR/peer2.log" 2>&1 &
+	track_background $!
+	wait_for_output "$TEST_DIR/peer2.log" '^listening$'
+	ferry checkpoint --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "'$EXT/peer' leads to another socket inside the container than the peer outside"
+	assert_eq "$(container_status "$ID")" running status
+	signal_reaches_peer 1
+}
+
+@test "checkpoint --ext-unix-sk refuses a peer outside with an abstract name" {
+	requires_verb checkpoint
+	# Sharing the host's network namespace makes the abstract name reachable.
+	update_config '.linux.namespaces |= map(select(.type != "network"))'
+	PEER_LOG=$TEST_DIR/peer.log
+	local name=ferry-bats-$$-$BATS_TEST_NUMBER
+	"$PAYLOAD" unix-listen dgram "@$name" >"$PEER_LOG" 2>&1 &
+	track_background $!
+	wait_for_output "$PEER_LOG" '^listening$'
+	run_outside_client dgram "@$name"
+	ferry checkpoint --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "connected to '@$name' outside the checkpoint .*an abstract name"
+	assert_eq "$(container_status "$ID")" running status
+}
+
+@test "restore --ext-unix-sk fails cleanly when the peer outside is gone" {
+	requires_verb checkpoint restore
+	outside_peer dgram
+	run_outside_client dgram "$EXT/peer"
+	ferry checkpoint --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_success
+	kill -9 "$PEER_PID"
+	rm -f "$EXT/peer"
+	ferry restore --detach --ext-unix-sk --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "unix dgram socket [0-9]+, connected to '$EXT/peer' outside the checkpoint: connect to '$EXT/peer': No such file or directory"
+	assert_nothing_left "$ID"
+}
+
+# A terminal container (process.terminal, a 40x100 console) running a shell,
+# its pty master with `payload recvtty` on console socket tty-1.sock: typed
+# into through the FIFO in-1, what it shows in tty-1.out. Proves the shell
+# answers before anything else happens.
+terminal_shell() {
+	update_config '.process.terminal = true | .process.consoleSize = {"height": 40, "width": 100}'
+	set_args /bin/sh
+	start_recvtty -i "$TEST_DIR/in-1" "$TEST_DIR/tty-1.sock" "$TEST_DIR/tty-1.out"
+	RECVTTY_1=$!
+	ferry run -d --console-socket "$TEST_DIR/tty-1.sock" "$ID"
+	assert_success
+	# the quotes keep the typed line (echoed by the tty) from matching
+	tty_send "$TEST_DIR/in-1" 'echo hel""lo-1\n'
+	wait_for_output "$TEST_DIR/tty-1.out" '^hello-1'
+}
+
+# restore_with_terminal N [ID]: restore $IMG as ID (default $ID) with a new
+# receiver on console socket tty-N.sock (FIFO in-N, output tty-N.out).
+restore_with_terminal() {
+	local n=$1 id=${2:-$ID}
+	start_recvtty -i "$TEST_DIR/in-$n" "$TEST_DIR/tty-$n.sock" "$TEST_DIR/tty-$n.out"
+	ferry restore --detach --console-socket "$TEST_DIR/tty-$n.sock" --image-path "$IMG" "$id"
+	assert_success
+	assert_eq "$(container_status "$id")" running "status of $id after restore"
+}
+
+# What tty-N.out holds, without the tty's \r, in $output.
+terminal_output() {
+	run_cmd tr -d '\r' <"$TEST_DIR/tty-$1.out"
+}
+
+@test "restore --console-socket gives a terminal container a new pty, and its shell answers there" {
+	requires_verb checkpoint restore
+	terminal_shell
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	ferry state "$ID"
+	assert_failure
+	# The old pty lost its last slave: its holder saw the end.
+	eventually "pid_gone $RECVTTY_1"
+	restore_with_terminal 2
+	tty_send "$TEST_DIR/in-2" 'echo hel""lo\n'
+	wait_for_output "$TEST_DIR/tty-2.out" '^hello'
+	# The process's stdio, the window size and /dev/console are the new pty.
+	tty_send "$TEST_DIR/in-2" '/bin/payload tty; /bin/payload stat /dev/console\n'
+	wait_for_output "$TEST_DIR/tty-2.out" '^c [0-7]+ [0-9]+ [0-9]+ 136:'
+	terminal_output 2
+	assert_output_has '^stdin /dev/pts/[0-9]+$'
+	assert_output_has '^stdout /dev/pts/[0-9]+$'
+	assert_output_has '^size 40 100$'
+	assert_output_lacks 'hello-1'
+	ferry state "$ID"
+	assert_success
+	assert_eq "$(jq -r .status <<<"$output")" running status
+}
+
+@test "a restored terminal keeps its foreground job: ^C reaches it and the shell takes the terminal back" {
+	requires_verb checkpoint restore
+	terminal_shell
+	# A job control shell runs the command in its own group, in front.
+	tty_send "$TEST_DIR/in-1" '/bin/payload sleep\n'
+	local pid
+	pid=$(container_pid "$ID")
+	eventually "[ \"\$(awk '{ print \$8 }' /proc/$pid/stat)\" != $pid ]"
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	restore_with_terminal 2
+	pid=$(container_pid "$ID")
+	# The shell is the session leader with the new pty as its terminal
+	# (tty_nr, field 7), and the job's group is still in front (tpgid).
+	[ "$(awk '{ print $7 }' "/proc/$pid/stat")" != 0 ]
+	[ "$(awk '{ print $8 }' "/proc/$pid/stat")" != "$pid" ]
+	tty_send "$TEST_DIR/in-2" '\003'
+	eventually "[ \"\$(awk '{ print \$8 }' /proc/$pid/stat)\" = $pid ]"
+	tty_send "$TEST_DIR/in-2" 'echo status $?\n'
+	wait_for_output "$TEST_DIR/tty-2.out" '^status 130'
+}
+
+@test "checkpoint --leave-running of a terminal container: the original keeps its pty, the copy gets its own" {
+	requires_verb checkpoint restore
+	terminal_shell
+	ferry checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	restore_with_terminal 2 "$ID-copy"
+	tty_send "$TEST_DIR/in-1" 'echo orig""inal\n'
+	wait_for_output "$TEST_DIR/tty-1.out" '^original'
+	tty_send "$TEST_DIR/in-2" 'echo co""py\n'
+	wait_for_output "$TEST_DIR/tty-2.out" '^copy'
+	terminal_output 2
+	assert_output_lacks '^original'
+	terminal_output 1
+	assert_output_lacks '^copy'
+}
+
+@test "restore of a terminal container without --console-socket fails and leaves nothing behind" {
+	requires_verb checkpoint restore
+	terminal_shell
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has 'console'
+	assert_nothing_left "$ID"
+	# The image is intact: with a console socket it restores.
+	restore_with_terminal 2
+	tty_send "$TEST_DIR/in-2" 'echo hel""lo\n'
+	wait_for_output "$TEST_DIR/tty-2.out" '^hello'
+}
+
+@test "restore in the foreground relays a terminal container's new pty, as run does" {
+	requires_verb checkpoint restore
+	skip_if_runc "runc relays a terminal only when its own stdin is one"
+	terminal_shell
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	# What ferry reads from its stdin goes to the pty; the shell's exit
+	# status is restore's, and the container is gone afterwards.
+	ferry restore --image-path "$IMG" "$ID" < <(printf 'echo hel""lo\nexit 3\n')
+	assert_status 3
+	assert_output_has '^hello'
+	ferry state "$ID"
+	assert_failure
+}

@@ -490,13 +490,28 @@ process_tree() {
 	done
 }
 
-# start_recvtty SOCK OUTFILE [INPUT]: a console-socket receiver on the host.
+# start_recvtty [-i FIFO] SOCK OUTFILE [INPUT]: a console-socket receiver on
+# the host. With -i, FIFO (made here) takes what the test writes to the
+# terminal: `tty_send FIFO TEXT`.
 start_recvtty() {
+	local in=()
+	if [ "$1" = -i ]; then
+		mkfifo "$2" || return 1
+		in=(-i "$2")
+		shift 2
+	fi
 	local sock=$1 out=$2
 	shift 2
-	"$PAYLOAD" recvtty "$sock" "$@" >"$out" 2>&1 &
+	"$PAYLOAD" recvtty "${in[@]}" "$sock" "$@" >"$out" 2>&1 &
 	track_background $!
 	retry 100 0.02 test -S "$sock"
+}
+
+# tty_send FIFO TEXT: type TEXT (printf escapes allowed) into the terminal
+# of the recvtty reading FIFO.
+tty_send() {
+	# bounded: opening a FIFO nobody reads would block forever
+	timeout 5 bash -c 'printf "%b" "$2" >"$1"' tty_send "$1" "$2"
 }
 
 # create_netns NAME: `ip netns add`, removed in teardown.

@@ -421,3 +421,28 @@ counter_of() {
 	b=$(counter_of "$name-2")
 	[ "$b" -gt "$a" ] || { echo "counter did not advance: $a then $b" >&2; return 1; }
 }
+
+@test "podman container checkpoint and restore of a -t container: its terminal works through the new pty" {
+	requires_podman_checkpoint
+	local name=cpt-$ID
+	pm_run -d -t --name "$name" "$CLIENT_IMAGE" /bin/sh -c \
+		'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; echo tick $i; sleep 0.1; done'
+	assert_success
+	eventually 50 "pm_quiet exec $name test -s /tmp/n"
+	pm container checkpoint "$name"
+	assert_success
+	assert_eq "$(pm_state "$name")" exited "state after checkpoint"
+	# podman passes --console-socket to the restore, as to create
+	pm container restore "$name"
+	assert_success
+	assert_eq "$(pm_state "$name")" running "state after restore"
+	pm exec "$name" readlink /proc/1/fd/1
+	assert_success
+	assert_output_has '^/dev/pts/[0-9]+$'
+	# A tick written after the restore reached conmon through the new pty.
+	local a b
+	a=$(counter_of "$name")
+	eventually 50 "[ \"\$(pm_quiet exec $name cat /tmp/n)\" -gt $a ]"
+	b=$(counter_of "$name")
+	eventually 50 "pm_quiet logs $name | tr -d '\r' | grep -qx 'tick $b'"
+}

@@ -33,9 +33,14 @@
 #                  ambient sets when user= is not root)
 #   nnp=false      process.noNewPrivileges = false
 #   flags=--a,--b  extra flags for both checkpoint and restore
-#                  (--tcp-established, --file-locks, --shell-job)
+#                  (--tcp-established, --ext-unix-sk, --file-locks, --shell-job)
 #   cycles=N       checkpoint/restore cycles for this test
 #   chroot=DIR     the test chroots into /tmp/DIR: its files are in /tmp/DIR/tmp
+#   outside=KIND   a unix socket peer outside the container (--ext-unix-sk):
+#                  `payload unix-listen KIND` on the host, bound to DIR/peer
+#                  in a directory the container bind-mounts at the same
+#                  path DIR (as a host's /dev/log is); the test gets DIR/peer
+#                  in $ZDTM_OUTSIDE and reads what it received in DIR/peer.log
 #
 # Every variant skips, saying so, while `ferry checkpoint --help` fails
 # (except plain, which needs no checkpoint).
@@ -46,6 +51,7 @@ repo=$(cd "$src/../.." && pwd)
 FERRY=${FERRY:-$repo/build/ferry}
 FERRY=$(readlink -f "$FERRY" 2>/dev/null || echo "$FERRY")
 export FERRY
+PAYLOAD=${FERRY_PAYLOAD:-$repo/build/tests/payload}
 out=${ZDTM_BUILD:-$repo/build/zdtm}
 timeout_s=${ZDTM_TIMEOUT:-30}
 cycles=${ZDTM_CYCLES:-2}
@@ -199,6 +205,38 @@ make_bundle() {
 	}
 }
 
+# start_outside KIND T B: the outside= peer of the test in work dir T, added
+# to bundle B's config. The peer carries our tag, so cleanup kills it too.
+outside_pid=
+start_outside() {
+	local kind=$1 dir=$2/outside b=$3 i
+	mkdir -p "$dir" && chmod 0755 "$dir"
+	ZDTM_TAG=$tag "$PAYLOAD" unix-listen "$kind" "$dir/peer" >"$dir/peer.log" 2>&1 </dev/null &
+	outside_pid=$!
+	for ((i = 0; i < timeout_s * 20; i++)); do
+		grep -qsx listening "$dir/peer.log" && break
+		sleep 0.05
+	done
+	grep -qsx listening "$dir/peer.log" || {
+		note "the peer outside (payload unix-listen $kind $dir/peer) did not start:"
+		note "$(cat "$dir/peer.log")"
+		return 1
+	}
+	jq --arg d "$dir" '.mounts += [{destination: $d, type: "bind", source: $d, options: ["rbind"]}]
+		| .process.env += ["ZDTM_OUTSIDE=" + $d + "/peer"]' "$b/config.json" >"$b/config.new" &&
+		mv "$b/config.new" "$b/config.json" || {
+		note "adding the peer outside to $b/config.json failed"
+		return 1
+	}
+}
+
+stop_outside() {
+	[ -n "$outside_pid" ] || return 0
+	kill -9 "$outside_pid" 2>/dev/null
+	wait "$outside_pid" 2>/dev/null
+	outside_pid=
+}
+
 # ---------------------------------------------------------------------------
 # one test, one variant: returns 0 (pass), 1 (fail) or 2 (skip, reason in
 # $skip_reason); the failure report is in $report.
@@ -210,6 +248,11 @@ run_test() {
 	b=$t/bundle
 	mkdir -p "$t"
 	make_bundle "$name" "$b" || return 1
+	local outside
+	outside=$(hdr "$name" outside)
+	if [ -n "$outside" ]; then
+		start_outside "$outside" "$t" "$b" || return 1
+	fi
 	local chroot
 	chroot=$(hdr "$name" chroot)
 	files=$b/rootfs/tmp${chroot:+/$chroot/tmp}
@@ -383,6 +426,7 @@ for name in "${names[@]}"; do
 			;;
 		esac
 		timeout 10 "$FERRY" --root "$root" delete --force "zdtm-$name-$v-$$" >/dev/null 2>&1
+		stop_outside
 	done
 done
 [ $have_checkpoint -eq 1 ] || echo "# ferry checkpoint --help failed: ${ckpt_err%%$'\n'*}"

@@ -15,6 +15,7 @@ set -uo pipefail
 src=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$src/../.." && pwd)
 out=${ZDTM_BUILD:-$repo/build/zdtm}
+PAYLOAD=${FERRY_PAYLOAD:-$repo/build/tests/payload}
 timeout_s=${ZDTM_TIMEOUT:-30}
 modes="pass disturb"
 case ${1:-} in
@@ -91,6 +92,18 @@ run_one() {
 	env=$(hdr "$f" env | tr ',' ' ')
 	chroot=$(hdr "$f" chroot)
 	local files=$dir${chroot:+/$chroot$dir}
+	# outside=KIND (run.sh): the peer, here simply another host process; it
+	# has ZDTM_DIR too, so it goes with the test's processes
+	local outside
+	outside=$(hdr "$f" outside)
+	if [ -n "$outside" ]; then
+		env ZDTM_DIR="$dir" "$PAYLOAD" unix-listen "$outside" "$dir/peer" >"$dir/peer.log" 2>&1 </dev/null &
+		for ((i = 0; i < timeout_s * 20; i++)); do
+			grep -qsx listening "$dir/peer.log" && break
+			sleep 0.05
+		done
+		env+=" ZDTM_OUTSIDE=$dir/peer"
+	fi
 	# shellcheck disable=SC2046,SC2086 # the header's words are meant to split
 	(cd "$dir" && exec env ZDTM_DIR="$dir" $env $wrap "$out/$name" $(hdr "$f" args | tr ',' ' ') \
 		</dev/null >"$dir/out" 2>&1) &

@@ -1,4 +1,4 @@
-// zdtm-desc: named unix sockets: a listener with a connection in its backlog, a connected pair, an abstract listener, a bound dgram socket
+// zdtm-desc: named unix sockets: listeners with a connection in their backlog (one at a lower fd than its listener), a connected pair, an abstract listener, a bound dgram socket
 // zdtm-disturb: python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' $DIR/zdtm-unix-named-sock
 #include "lib.h"
 
@@ -52,6 +52,10 @@ int main(int argc, char **argv)
 	sock_at(SOCK_STREAM, 14); /* abstract listener */
 	SYS(bind(14, (struct sockaddr *)&ab, al));
 	SYS(listen(14, 1));
+	/* 9 waits in 14's backlog: dumped, and rebuilt in the task, before 14 */
+	sock_at(SOCK_STREAM, 9);
+	SYS(connect(9, (struct sockaddr *)&ab, al));
+	xwrite(9, "early", 5);
 	sock_at(SOCK_DGRAM, 15); /* bound dgram, one datagram queued from 16 */
 	SYS(bind(15, (struct sockaddr *)&dg, dl));
 	sock_at(SOCK_DGRAM, 16);
@@ -79,6 +83,10 @@ int main(int argc, char **argv)
 	int c = (int)SYS(socket(AF_UNIX, SOCK_STREAM, 0));
 	SYS(connect(c, (struct sockaddr *)&sa, sl));
 	SYS(close((int)SYS(accept(10, NULL, NULL))));
+	SYS(fcntl(14, F_SETFL, O_NONBLOCK));
+	p = accept(14, NULL, NULL);
+	CHECK(p >= 0, "the connection in the abstract listener's backlog is gone: %m");
+	expect(p, "early", "the connection below its listener");
 	c = (int)SYS(socket(AF_UNIX, SOCK_STREAM, 0));
 	CHECK(connect(c, (struct sockaddr *)&ab, al) == 0, "connecting to the abstract listener: %m");
 	expect(15, "datagram", "the queued datagram");
