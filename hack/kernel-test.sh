@@ -3,7 +3,9 @@
 # applied and a small config (tinyconfig + kernel-patches/test/ferry.config),
 # boot it in qemu (software emulation) with an initramfs whose /init is the
 # static test program kernel-patches/test/ktest.c (and a static ferry for
-# `ferry check`), and print a pass/fail summary of what it reports.
+# `ferry check`, plus static builds of ferry's unit tests that use the new
+# interfaces: test-sigactions, test-seize, test-events), and print a
+# pass/fail summary of what it reports.
 #
 # Long: the first build takes 15-30 minutes on 2 cores; later runs rebuild
 # only what changed. Nothing is installed outside $KT_DIR except the Debian
@@ -135,9 +137,10 @@ build_initramfs() {
 	fi
 	# ferry's own unit tests of what the patches give it, on the real
 	# files: the parser of /proc/PID/sigactions and cr_dump reading it;
-	# cr_dump's tree walks with cgroup.tasks.events.
+	# cr_dump's tree walks with cgroup.tasks.events; the tasks records of
+	# ferry events from it.
 	local t
-	for t in test-sigactions test-seize; do
+	for t in test-sigactions test-seize test-events; do
 		if [ -e "build/tests/unit/$t.o" ] && [ -e build/libferry.a ] &&
 			cc -static -o "$root/$t" "build/tests/unit/$t.o" \
 				build/libferry.a -lyajl_s -lseccomp -lcap >>"$log/ferry-static.log" 2>&1; then

@@ -114,7 +114,9 @@ int rt_container_list(const struct rt_context *ctx, struct rt_container_info **o
 void rt_container_info_free(struct rt_container_info *v, size_t n);
 
 /* ferry events: one stats record (once) or a stream until the container
- * stops: stats every interval_ms, "oom" and "exit" events as they happen. */
+ * stops: stats every interval_ms, "oom" and "exit" events as they happen,
+ * and "tasks" (fork/exit counts) where the kernel has cgroup.tasks.events
+ * (events.h). */
 int rt_container_events(const struct rt_context *ctx, const char *id, bool once,
 			unsigned interval_ms, struct rt_err **err);
 

@@ -1,7 +1,8 @@
 /* events: runc's stats records, plus "oom" and "exit" notifications taken
  * from the kernel (an OOM eventfd / memory.events, and a pidfd of the init)
  * rather than from polling, and "tasks" (fork and exit counts) where the
- * kernel has cgroup.tasks.events (ferry's patch 1). */
+ * kernel has cgroup.tasks.events (ferry's patch 1): a watch of any cgroup
+ * directory's file (events.h), which the stream polls next to the others. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -12,8 +13,9 @@
 #include <yajl/yajl_gen.h>
 
 #include "container.h"
-#include "oci/json-gen.h"
 #include "coordinator/coordinator.h"
+#include "events.h"
+#include "oci/json-gen.h"
 #include "util.h"
 
 static void gen_cpu(yajl_gen g, const struct rt_cgroup_stats *s)
@@ -66,14 +68,14 @@ static void gen_memory(yajl_gen g, const struct rt_cgroup_stats *s)
 	yajl_gen_map_close(g);
 }
 
-static void emit(yajl_gen g)
+static void emit(yajl_gen g, FILE *out)
 {
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_get_buf(g, &buf, &len);
-	fwrite(buf, 1, len, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
+	fwrite(buf, 1, len, out);
+	fputc('\n', out);
+	fflush(out);
 	yajl_gen_free(g);
 }
 
@@ -92,7 +94,7 @@ static void print_simple(const char *type, const char *id)
 {
 	yajl_gen g = event_open(type, id);
 	yajl_gen_map_close(g);
-	emit(g);
+	emit(g, stdout);
 }
 
 static int print_stats(const struct rt_container *c, struct rt_err **err)
@@ -118,7 +120,7 @@ static int print_stats(const struct rt_container *c, struct rt_err **err)
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
-	emit(g);
+	emit(g, stdout);
 	rt_cgroup_stats_free(&s);
 	return 0;
 }
@@ -160,46 +162,61 @@ static bool oom_happened(const struct rt_container *c, int fd, uint64_t *last)
 	return more;
 }
 
-/* The container's task counters, when the kernel has them. */
-struct tasks_watch {
-	int fd; /* -1: no cgroup.tasks.events here */
-	struct cr_tasks_events last;
-};
-
-static void tasks_watch_open(const struct rt_container *c, struct tasks_watch *w)
+/* The tasks watch (events.h): "tasks" records from cgroup.tasks.events. */
+void rt_tasks_record_print(FILE *out, const char *id, const struct cr_tasks_events *c)
 {
-	struct rt_err *e = NULL;
-	w->fd = rt_cgroup_tasks_events_fd(c->cgroup);
-	if (w->fd >= 0 && cr_tasks_events_read(w->fd, &w->last, &e) < 0) {
-		rt_err_free(e);
-		close(w->fd);
-		w->fd = -1;
-	}
-}
-
-/* Woken by POLLPRI: one record when fork or exit moved. A file that can no
- * longer be read (the cgroup went away) is dropped from the poll set. */
-static void tasks_changed(const char *id, struct tasks_watch *w, struct pollfd *p)
-{
-	struct cr_tasks_events now;
-	struct rt_err *e = NULL;
-	if (cr_tasks_events_read(w->fd, &now, &e) < 0) {
-		rt_err_free(e);
-		close(w->fd);
-		w->fd = p->fd = -1;
-		return;
-	}
-	if (now.fork == w->last.fork && now.exit == w->last.exit)
-		return;
-	w->last = now;
 	yajl_gen g = event_open("tasks", id);
 	gen_str(g, "data");
 	yajl_gen_map_open(g);
-	gen_key_int(g, "fork", (long long)now.fork);
-	gen_key_int(g, "exit", (long long)now.exit);
+	gen_key_int(g, "fork", (long long)c->fork);
+	gen_key_int(g, "exit", (long long)c->exit);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
-	emit(g);
+	emit(g, out);
+}
+
+bool rt_tasks_watch_moved(struct rt_tasks_watch *w, const struct cr_tasks_events *now)
+{
+	if (now->fork == w->last.fork && now->exit == w->last.exit)
+		return false;
+	w->last = *now;
+	return true;
+}
+
+void rt_tasks_watch_stop(struct rt_tasks_watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+void rt_tasks_watch_start(struct rt_tasks_watch *w, int fd, const char *id, FILE *out)
+{
+	cleanup_err struct rt_err *e = NULL;
+	*w = (struct rt_tasks_watch){ .fd = fd, .id = id, .out = out };
+	if (fd >= 0 && cr_tasks_events_read(fd, &w->last, &e) < 0)
+		rt_tasks_watch_stop(w);
+}
+
+struct pollfd rt_tasks_watch_pollfd(const struct rt_tasks_watch *w)
+{
+	return (struct pollfd){ .fd = w->fd, .events = POLLPRI };
+}
+
+int rt_tasks_watch_handle(struct rt_tasks_watch *w, short revents)
+{
+	if (w->fd < 0 || !(revents & POLLPRI))
+		return 0;
+	struct cr_tasks_events now;
+	cleanup_err struct rt_err *e = NULL;
+	if (cr_tasks_events_read(w->fd, &now, &e) < 0) {
+		rt_tasks_watch_stop(w);
+		return -1;
+	}
+	if (!rt_tasks_watch_moved(w, &now))
+		return 0;
+	rt_tasks_record_print(w->out, w->id, &now);
+	return 1;
 }
 
 static int stream(const struct rt_container *c, unsigned interval_ms,
@@ -209,11 +226,11 @@ static int stream(const struct rt_container *c, unsigned interval_ms,
 	struct rt_err *e = NULL;
 	cleanup_close int oom = rt_cgroup_oom_fd(c->cgroup, &e);
 	rt_err_free(e); /* no memory controller: no oom events */
-	struct tasks_watch tw;
-	tasks_watch_open(c, &tw);
+	cleanup_tasks_watch struct rt_tasks_watch tw;
+	rt_tasks_watch_start(&tw, rt_cgroup_tasks_events_fd(c->cgroup), c->id, stdout);
 	struct pollfd p[3] = { { .fd = pidfd, .events = POLLIN },
 			       { .fd = oom, .events = POLLIN },
-			       { .fd = tw.fd, .events = POLLPRI } };
+			       rt_tasks_watch_pollfd(&tw) };
 	long long next = now_ms();
 	uint64_t last_ooms = oom_kills(c);
 	int ret = 0;
@@ -230,16 +247,14 @@ static int stream(const struct rt_container *c, unsigned interval_ms,
 		}
 		if ((p[1].revents & POLLIN) && oom_happened(c, oom, &last_ooms))
 			print_simple("oom", c->id);
-		if (p[2].revents & POLLPRI)
-			tasks_changed(c->id, &tw, &p[2]);
+		if (rt_tasks_watch_handle(&tw, p[2].revents) < 0)
+			p[2].fd = -1; /* the cgroup went away */
 		if (pidfd < 0 || (p[0].revents & POLLIN) ||
 		    !rt_proc_alive(c->state->pid, c->state->pid_start_time)) {
 			print_simple("exit", c->id);
 			break;
 		}
 	}
-	if (tw.fd >= 0)
-		close(tw.fd);
 	return ret;
 }
 

@@ -714,6 +714,49 @@ static void test_ferry_seize(void)
 		printf("%s", out);
 }
 
+/* A test-events line without its common prefix. */
+static const char *kernel_case(const char *line)
+{
+	static const char prefix[] = "the watch on a real cgroup: ";
+	if (line == NULL)
+		return "the kernel cases did not run";
+	return strncmp(line, prefix, sizeof(prefix) - 1) == 0 ? line + sizeof(prefix) - 1 : line;
+}
+
+/* ferry events on this kernel's cgroup.tasks.events (tests/unit/
+ * test-events.c): the watch `ferry events` polls, started on a scratch
+ * cgroup, prints a tasks record for a fork into it and one for that task's
+ * exit, none for a fork and exit in another cgroup, and none for a task
+ * moved in (a migration, not a fork), but one for that task's exit. */
+static void test_ferry_events(void)
+{
+	if (access("/test-events", X_OK) != 0) {
+		printf("KTEST INFO no /test-events in the initramfs: ferry's use not run\n");
+		return;
+	}
+	static char out[8192];
+	char *argv[] = { "/test-events", NULL };
+	int rc = run_capture(argv, out, sizeof(out));
+	bool failed = strstr(out, "not ok") != NULL;
+	char fork_l[512], exit_l[512], other_l[512], move_l[512], move_x[512];
+	const char *f = tap_line(out, "a fork into it prints a tasks record", fork_l, sizeof(fork_l));
+	const char *x = tap_line(out, "that task's exit prints a tasks record", exit_l,
+				 sizeof(exit_l));
+	const char *o = tap_line(out, "another cgroup print no record", other_l, sizeof(other_l));
+	const char *m = tap_line(out, "moved in wakes it but prints no record", move_l,
+				 sizeof(move_l));
+	const char *mx = tap_line(out, "moved task's exit prints a tasks record", move_x,
+				  sizeof(move_x));
+	result(rc == 0 && !failed && f && x, "ferry-events-tasks-records", "%s; %s",
+	       kernel_case(f), kernel_case(x));
+	result(rc == 0 && !failed && o, "ferry-events-ignores-other-cgroups", "%s",
+	       kernel_case(o));
+	result(rc == 0 && !failed && m && mx, "ferry-events-move-in-is-no-fork", "%s; %s",
+	       kernel_case(m), kernel_case(mx));
+	if (rc != 0 || failed || !f || !x || !o || !m || !mx)
+		printf("%s", out);
+}
+
 static void mount_basics(void)
 {
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -749,8 +792,10 @@ int main(void)
 	test_sigactions_permission();
 	test_ferry_check();
 	test_ferry_sigactions();
-	if (init)
+	if (init) {
 		test_ferry_seize();
+		test_ferry_events();
+	}
 	printf("KTEST END %d passed, %d failed\n", n_pass, n_fail);
 	fflush(stdout);
 	if (init) {
