@@ -61,6 +61,26 @@ static bool dir_is_empty(int dirfd)
 	return true;
 }
 
+/* A failed checkpoint takes back what it wrote: the image directory was
+ * empty (or did not exist) before it. Images are flat files. */
+static void take_back_images(int dirfd, const char *path, bool created)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	if (d == NULL && fd >= 0)
+		close(fd);
+	if (d)
+		rewinddir(d); /* the offset is shared with dirfd's */
+	while (d && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd, de->d_name, 0);
+	if (d)
+		closedir(d);
+	if (created)
+		rmdir(path);
+}
+
 static int write_stats(const char *dir, const char *name, const struct cr_stats *st,
 		       struct rt_err **err)
 {
@@ -91,6 +111,8 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 	if (strcmp(status, "running") != 0 && !paused)
 		return rt_err_set(err, 0, "checkpoint %s: container is %s; only a running "
 				  "or paused container can be checkpointed", o->id, status);
+	struct stat sb;
+	bool created = stat(o->image_path, &sb) < 0 && errno == ENOENT;
 	cleanup_close int dirfd = open_image_dir(o->image_path, true, err);
 	if (dirfd < 0)
 		return rt_err_wrap(err, "checkpoint %s", o->id);
@@ -121,8 +143,10 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 		.force_ppid_walk = force_ppid_walk(),
 	};
 	struct cr_stats st = { 0 };
-	if (cr_dump(&d, &st, err) < 0)
+	if (cr_dump(&d, &st, err) < 0) {
+		take_back_images(dirfd, o->image_path, created);
 		return rt_err_wrap(err, "checkpoint %s", o->id);
+	}
 	if (cr_stats_write(dirfd, "stats-dump.json", &st, err) < 0 ||
 	    (o->work_path && write_stats(o->work_path, "stats-dump.json", &st, err) < 0))
 		return rt_err_wrap(err, "checkpoint %s", o->id);

@@ -203,9 +203,22 @@ static int file_id(struct cr_dump_ctx *c, struct cr_fd_dump *d, int kind, uint32
 	return ret;
 }
 
+/* How an fd record names the container's stdio: not at all, plain (a
+ * pipe, a file), or a terminal of the caller's (a shell job, which runc
+ * and CRIU allow only with --shell-job, at checkpoint and restore). */
+enum { STDIO_NO, STDIO_PLAIN, STDIO_TERMINAL };
+
+/* A tty: a pty slave, a virtual console, /dev/tty or /dev/console. */
+static bool is_terminal(const struct stat *sb)
+{
+	unsigned maj = major(sb->st_rdev);
+	return S_ISCHR(sb->st_mode) && ((maj >= 136 && maj <= 143) || maj == 3 || maj == 4 ||
+					maj == 5);
+}
+
 /* What task hpid has at fd: a stdio index (*stdio) or a file id. */
 static int fd_file(struct cr_dump_ctx *c, pid_t hpid, int fd, const char *root,
-		   bool *stdio, uint32_t *flags, uint32_t *id, struct rt_err **err)
+		   uint8_t *stdio, uint32_t *flags, uint32_t *id, struct rt_err **err)
 {
 	char path[64], link[4096];
 	struct stat sb;
@@ -219,13 +232,19 @@ static int fd_file(struct cr_dump_ctx *c, pid_t hpid, int fd, const char *root,
 	if (read_fdinfo(hpid, fd, &d.pos, &d.flags, err) < 0)
 		return -1;
 	*flags = d.flags;
-	*stdio = false;
+	*stdio = STDIO_NO;
 	/* the container's stdio, at any number (pipes from the runtime
 	 * re-attach to the restoring caller's, not to new pipes) */
 	for (int j = 0; j < 3; j++)
 		if (same_file(c->tasks[0].hpid, j, hpid, fd) && !cr_pty_is_console(c, &sb)) {
-			*stdio = true;
+			*stdio = is_terminal(&sb) ? STDIO_TERMINAL : STDIO_PLAIN;
 			*id = (uint32_t)j;
+			if (*stdio == STDIO_TERMINAL && !c->o->shell_job)
+				return rt_err_set(err, EOPNOTSUPP,
+						  "pid %d fd %d: the container's stdio is a "
+						  "terminal from outside it ('%s', a shell job): "
+						  "checkpoint with --shell-job",
+						  hpid, fd, link);
 			return 0;
 		}
 	int kind = classify_fd(hpid, fd, link, &sb, err);
@@ -239,7 +258,7 @@ int cr_fd_file_id(struct cr_dump_ctx *c, pid_t hpid, int fd, uint32_t *id,
 {
 	cleanup_free char *root = NULL;
 	uint32_t flags;
-	bool stdio;
+	uint8_t stdio;
 	if (cr_proc_link(hpid, "root", &root, err) < 0 ||
 	    fd_file(c, hpid, fd, root, &stdio, &flags, id, err) < 0)
 		return -1;
@@ -253,7 +272,7 @@ static int dump_one_fd(struct cr_dump_ctx *c, struct cr_dtask *t, int fd,
 		       const char *root, struct cr_img *img, struct rt_err **err)
 {
 	uint32_t flags = 0, id = 0;
-	bool stdio;
+	uint8_t stdio;
 	if (fd_file(c, t->hpid, fd, root, &stdio, &flags, &id, err) < 0)
 		return -1;
 	struct cr_rec r;
@@ -457,7 +476,7 @@ static int read_fds(struct cr_restore_ctx *c, struct cr_rtask *t, struct fd_rec 
 		    cr_get_u8(&r, "stdio", &f.stdio, err) < 0 ||
 		    cr_get_u32(&r, "id", &f.id, err) < 0 || cr_rd_done(&r, err) < 0)
 			return rt_err_set(err, 0, "%s: bad record %zu", name, r.index);
-		if (f.fd > 1u << 20 || (f.stdio && f.id > 2))
+		if (f.fd > 1u << 20 || f.stdio > STDIO_TERMINAL || (f.stdio && f.id > 2))
 			return rt_err_set(err, 0, "%s: bad fd record %zu", name, r.index);
 		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 		(*out)[(*n)++] = f;
@@ -470,6 +489,10 @@ static int install_fds(struct cr_restore_ctx *c, struct cr_rtask *t,
 	struct rfiles *files = c->files;
 	for (size_t i = 0; i < n; i++) {
 		int fd;
+		if (v[i].stdio == STDIO_TERMINAL && !c->o->shell_job)
+			return rt_err_set(err, EOPNOTSUPP, "pid %d fd %u: the checkpoint's stdio "
+					  "was a terminal from outside the container (a shell "
+					  "job): restore with --shell-job", t->vpid, v[i].fd);
 		if (v[i].stdio) {
 			fd = c->o->stdio[v[i].id];
 		} else if (v[i].id == 0 || v[i].id > files->n) {
@@ -552,6 +575,7 @@ static int describe_one_fd(struct cr_rtask *t, const struct rfiles *files,
 		/* re-attached to the restoring caller's stdio */
 		cr_desc_str(d, "kind", "stdio");
 		cr_desc_int(d, "stdio", f->id);
+		cr_desc_bool(d, "terminal", f->stdio == STDIO_TERMINAL); /* --shell-job */
 	} else {
 		const struct cr_rfile *file = &files->v[f->id - 1];
 		const struct cr_fd_kind *k = fd_kind(file->kind);

@@ -399,6 +399,39 @@ tracker_pid() {
 	assert_output_has 'only the network namespace'
 }
 
+@test "a container whose stdio is the caller's terminal needs --shell-job at checkpoint and restore" {
+	requires_verb checkpoint restore
+	payload_args sleep
+	# Started under script(1): the detached container's stdio is script's pty.
+	run_cmd script -qec "$(printf '%q ' "$FERRY" --root "$ROOT" run -d "$ID")" /dev/null
+	assert_success
+	wait_for_state "$ID" running
+	local pid
+	pid=$(container_pid "$ID")
+	[[ "$(readlink "/proc/$pid/fd/0")" == /dev/pts/* ]]
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has 'shell job'
+	assert_output_has '--shell-job'
+	assert_eq "$(container_status "$ID")" running status
+	[ ! -e "$IMG" ] || { echo "the failed checkpoint left $(ls -A "$IMG")"; false; }
+	ferry checkpoint --shell-job --image-path "$IMG" "$ID"
+	assert_success
+	ferry inspect --format json "$IMG"
+	assert_success
+	[ "$(jq '[.tasks[0].fds[] | select(.kind == "stdio" and .terminal)] | length' <<<"$output")" -eq 3 ]
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has '--shell-job'
+	assert_nothing_left "$ID"
+	# With it, the caller's stdio takes the terminal's place.
+	ferry restore --shell-job --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	pid=$(container_pid "$ID")
+	[[ "$(readlink "/proc/$pid/fd/1")" != /dev/pts/* ]]
+}
+
 @test "checkpoint of a created container fails and leaves it created" {
 	requires_verb checkpoint
 	payload_args sleep
