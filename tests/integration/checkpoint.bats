@@ -432,6 +432,54 @@ tracker_pid() {
 	[[ "$(readlink "/proc/$pid/fd/1")" != /dev/pts/* ]]
 }
 
+@test "a task moved out of the container's cgroup cannot be frozen: checkpoint fails with EBUSY and nothing changes" {
+	requires_verb checkpoint
+	skip_if_runc "moves a task between cgroups behind the runtime's back"
+	local unified=/sys/fs/cgroup/unified
+	[ -e "$unified/cgroup.procs" ] || unified=/sys/fs/cgroup
+	[ -e "$unified/cgroup.procs" ] || skip "no cgroup2 hierarchy to move a task in"
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	local pid child home
+	pid=$(container_pid "$ID")
+	child=$(cut -d' ' -f1 "/proc/$pid/task/$pid/children")
+	home=$unified$(sed -n 's/^0:://p' "/proc/$child/cgroup")
+	mkdir "$unified/aside-$ID"
+	echo "$child" >"$unified/aside-$ID/cgroup.procs"
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has "pid $child is not frozen"
+	assert_eq "$(container_status "$ID")" running status
+	[ ! -e "$IMG" ]
+	# Back where it belongs, it is checkpointed with the rest.
+	echo "$child" >"$home/cgroup.procs"
+	rmdir "$unified/aside-$ID"
+	ferry checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+}
+
+@test "restore fails cleanly when a file the processes had open is gone, and works once it is back" {
+	requires_verb checkpoint restore
+	echo kept >"$BUNDLE/rootfs/tmp/keep"
+	set_args /bin/sh -c 'exec 5</tmp/keep; exec /bin/payload sleep'
+	run_detached
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	mv "$BUNDLE/rootfs/tmp/keep" "$BUNDLE/rootfs/tmp/keep.away"
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has '/tmp/keep'
+	assert_nothing_left "$ID"
+	mv "$BUNDLE/rootfs/tmp/keep.away" "$BUNDLE/rootfs/tmp/keep"
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	ferry exec "$ID" /bin/payload cat /proc/1/fd/5
+	assert_success
+	assert_output_has kept
+}
+
 @test "checkpoint of a created container fails and leaves it created" {
 	requires_verb checkpoint
 	payload_args sleep
