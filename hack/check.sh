@@ -8,6 +8,8 @@ build=${1:-build}
 shift || true
 export FERRY_BUILD=$PWD/$build
 export FERRY=$PWD/$build/ferry
+# the container payload of this build (SANITIZE=1 builds into build-asan)
+export FERRY_PAYLOAD=$PWD/$build/tests/payload
 
 passed=0 failed=0 skipped=0
 log=$(mktemp)
