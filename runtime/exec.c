@@ -13,6 +13,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "container.h"
 #include "foreground.h"
@@ -135,6 +138,13 @@ static int spawn_child(struct exec_ctx *x, struct rt_container *c, pid_t *pid,
 		return rt_err_set(err, errno, "socketpair");
 	cleanup_close int ours = sv[0];
 	x->sync_fd = sv[1];
+#ifdef __SANITIZE_ADDRESS__
+	/* LeakSanitizer's check at exit clones a tracer, which would be born
+	 * in the container's pid namespace, unable to see us, and leave us
+	 * spinning: check for leaks now (that also skips the one at exit). */
+	if (x->ns_flags & CLONE_NEWPID)
+		__lsan_do_leak_check();
+#endif
 	if ((x->ns_flags & CLONE_NEWPID) && setns(x->pidfd, CLONE_NEWPID) < 0) {
 		close(sv[1]);
 		return rt_err_set(err, errno, "join the container's pid namespace");
