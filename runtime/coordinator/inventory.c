@@ -261,8 +261,10 @@ int cr_inventory_check(struct cr_restore_ctx *c, pid_t *root, size_t *xlen,
 	if (ret == 0 && (v.vdso_size != c->vdso.size || v.vdso_hash != c->vdso.hash))
 		ret = rt_err_set(err, 0, "the image comes from another kernel build "
 				 "(%s): its vDSO differs from this machine's "
-				 "(%lu bytes vs %lu)", v.kernel ? v.kernel : "?",
-				 (unsigned long)v.vdso_size, c->vdso.size);
+				 "(%lu bytes, hash %#lx, vs %lu bytes, hash %#lx)",
+				 v.kernel ? v.kernel : "?", (unsigned long)v.vdso_size,
+				 (unsigned long)v.vdso_hash, c->vdso.size,
+				 (unsigned long)c->vdso.hash);
 	else if (ret == 0 && v.xcr0 != xcr0())
 		ret = rt_err_set(err, 0, "the image's CPU state (XCR0 %#lx) differs "
 				 "from this machine's (%#lx)", (unsigned long)v.xcr0,

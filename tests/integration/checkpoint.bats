@@ -480,6 +480,45 @@ tracker_pid() {
 	assert_output_has kept
 }
 
+@test "restore --pid-file, --no-pivot, --no-subreaper and --manage-cgroups-mode" {
+	requires_verb checkpoint restore
+	payload_args sleep
+	run_detached
+	ferry checkpoint --manage-cgroups-mode soft --image-path "$IMG" "$ID"
+	assert_success
+	ferry restore --detach --pid-file "$TEST_DIR/pid" --no-pivot --no-subreaper \
+		--manage-cgroups-mode full --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(cat "$TEST_DIR/pid")" "$(container_pid "$ID")" "the pid file"
+	ferry checkpoint --manage-cgroups-mode sometimes --image-path "$IMG.2" "$ID"
+	assert_failure
+	assert_output_has 'manage-cgroups-mode'
+	assert_eq "$(container_status "$ID")" running status
+}
+
+@test "checkpoint and restore flags that are not implemented say so and change nothing" {
+	requires_verb checkpoint restore
+	skip_if_runc "runc implements them through criu"
+	payload_args sleep
+	run_detached
+	local flag
+	for flag in --lazy-pages "--page-server 127.0.0.1:9000" "--status-fd 9" --auto-dedup; do
+		# shellcheck disable=SC2086 # the flag and its value are two words
+		ferry checkpoint $flag --image-path "$IMG" "$ID"
+		assert_failure
+		assert_output_has 'not supported yet'
+		assert_eq "$(container_status "$ID")" running "status after $flag"
+		[ ! -e "$IMG" ]
+	done
+	for flag in --lazy-pages --auto-dedup "--lsm-profile x"; do
+		# shellcheck disable=SC2086
+		ferry restore $flag --detach --image-path "$IMG" "$ID-new"
+		assert_failure
+		assert_output_has 'not supported yet'
+	done
+}
+
 @test "checkpoint of a created container fails and leaves it created" {
 	requires_verb checkpoint
 	payload_args sleep
