@@ -392,13 +392,25 @@ static int create_ptimers(struct cr_rtask *t, struct timers *tm, struct rt_err *
 }
 
 /* A task starts with no interval timer (fork does not pass them on), so
- * only armed ones need a setitimer. */
+ * one with neither a value nor an interval needs no setitimer.
+ *
+ * An ITIMER_REAL with no value but an interval has expired while its
+ * SIGALRM waits (blocked, say): the kernel re-arms it from the interval
+ * when that signal is taken. setitimer() cannot say that (a zero value
+ * drops the interval), so it is armed to expire at once: its SIGALRM
+ * merges with the pending one (restored before, by signals.c), and the
+ * timer is left expired with its interval, as it was. */
 static int arm_timers(struct cr_rtask *t, const struct timers *tm, struct rt_err **err)
 {
 	for (size_t i = 0; i < 3; i++) {
-		if (!tm->it[i].v.it_value.tv_sec && !tm->it[i].v.it_value.tv_usec)
+		struct itimerval v = tm->it[i].v;
+		bool no_value = !v.it_value.tv_sec && !v.it_value.tv_usec;
+		bool no_interval = !v.it_interval.tv_sec && !v.it_interval.tv_usec;
+		if (no_value && no_interval)
 			continue;
-		if (cr_mem_write(t->hpid, t->helper, &tm->it[i].v, sizeof(tm->it[i].v), err) < 0 ||
+		if (no_value && tm->it[i].which == ITIMER_REAL)
+			v.it_value.tv_usec = 1;
+		if (cr_mem_write(t->hpid, t->helper, &v, sizeof(v), err) < 0 ||
 		    cr_inj_ok(&t->inj, "setitimer", SYS_setitimer, tm->it[i].which, (long)t->helper,
 			      0, 0, 0, 0, NULL, err) < 0)
 			return rt_err_wrap(err, "itimer %u", tm->it[i].which);
