@@ -8,12 +8,14 @@
  * every signal (PTRACE_SETSIGMASK) first, so nothing is delivered between
  * the stops. */
 #include <elf.h>
+#include <linux/userfaultfd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -26,6 +28,10 @@
 
 #ifndef NT_X86_XSTATE
 #define NT_X86_XSTATE 0x202
+#endif
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1 /* Linux 5.11, missing from Debian 12's headers */
 #endif
 
 #define ERESTARTSYS 512
@@ -325,6 +331,33 @@ int cr_batch_run(struct cr_inj *j, unsigned long area, size_t area_len, struct c
 	}
 	cr_batch_free(b);
 	return ret;
+}
+
+int cr_inj_userfaultfd(struct cr_inj *j, pid_t pid, uint64_t features, int *fd,
+		       struct rt_err **err)
+{
+	long tfd;
+	*fd = -1;
+	/* user-mode-only needs no privilege (vm.unprivileged_userfaultfd=0) */
+	if (cr_inj_call(j, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, 0,
+			0, 0, &tfd, err) < 0)
+		return -1;
+	if (tfd < 0)
+		return 0;
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
+	if (cr_inj_ok(j, "close the userfaultfd", SYS_close, tfd, 0, 0, 0, 0, 0, NULL, err) < 0) {
+		if (ours >= 0)
+			close(ours);
+		return -1;
+	}
+	struct uffdio_api api = {.api = UFFD_API, .features = features};
+	if (ours >= 0 && ioctl(ours, UFFDIO_API, &api) < 0) {
+		close(ours);
+		ours = -1;
+	}
+	*fd = ours;
+	return 0;
 }
 
 int cr_inj_ok(struct cr_inj *j, const char *what, long nr, long a0, long a1,

@@ -108,6 +108,13 @@ int cr_batch_exec(struct cr_inj *j, unsigned long area, const struct cr_bcall *c
 		  long *results, size_t *done, struct rt_err **err);
 void cr_batch_free(struct cr_batch *b);
 
+/* A userfaultfd for the task's memory: made inside it by injection,
+ * taken with pidfd_getfd and closed there, UFFDIO_API'd with features.
+ * *fd is ours, or -1 when the task cannot have one (ENOSYS, a seccomp
+ * filter, a feature missing), which is not an error. */
+int cr_inj_userfaultfd(struct cr_inj *j, pid_t pid, uint64_t features, int *fd,
+		       struct rt_err **err);
+
 /* Tracee memory through /proc/PID/mem (works on read-only pages). */
 int cr_mem_write(pid_t pid, unsigned long addr, const void *p, size_t n,
 		 struct rt_err **err);

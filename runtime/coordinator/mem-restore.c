@@ -47,9 +47,6 @@
 #define MLOCK_ONFAULT 1
 #endif
 
-#ifndef UFFD_USER_MODE_ONLY
-#define UFFD_USER_MODE_ONLY 1
-#endif
 
 void cr_mm_free(struct cr_mm *mm)
 {
@@ -601,48 +598,16 @@ static void count_pages(struct cr_mm *mm)
 /* ---- userfaultfd fill ---- */
 
 struct uffd_fill {
-	int fd;	      /* ours, or -1: no userfaultfd fill */
-	long task_fd; /* the same file in the task */
+	int fd; /* ours, or -1: no userfaultfd fill */
 };
 
-/* Inject userfaultfd() and take it. User-mode-only needs no privilege
- * (vm.unprivileged_userfaultfd=0) and is enough: the task is stopped, so
- * nothing faults; we only use UFFDIO_COPY. Unavailable (ENOSYS, a seccomp
- * filter, EPERM) is not an error: f->fd stays -1. */
-static int uffd_open(struct cr_rtask *t, struct uffd_fill *f, struct rt_err **err)
-{
-	f->fd = -1;
-	f->task_fd = -1;
-	long fd;
-	if (cr_inj_call(&t->inj, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0,
-			0, 0, 0, 0, &fd, err) < 0)
-		return -1;
-	if (fd < 0)
-		return 0;
-	f->task_fd = fd;
-	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, t->hpid, 0);
-	int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
-	struct uffdio_api api = {.api = UFFD_API};
-	if (ours >= 0 && ioctl(ours, UFFDIO_API, &api) == 0) {
-		f->fd = ours;
-		return 0;
-	}
-	if (ours >= 0)
-		close(ours);
-	return cr_inj_ok(&t->inj, "close the userfaultfd", SYS_close, fd, 0, 0, 0, 0, 0, NULL, err);
-}
-
-/* Close both ends; closing the last one unregisters every range. */
-static int uffd_close(struct cr_rtask *t, struct uffd_fill *f, struct rt_err **err)
+/* The task is stopped, so nothing faults: we only use UFFDIO_COPY. Closing
+ * ours unregisters every range. */
+static void uffd_close(struct uffd_fill *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	if (f->task_fd < 0)
-		return 0;
-	long fd = f->task_fd;
-	f->task_fd = -1;
-	return cr_inj_ok(&t->inj, "close the userfaultfd", SYS_close, fd, 0, 0, 0, 0, 0, NULL, err);
 }
 
 /* Register the anonymous mappings that have pages; one the kernel refuses
@@ -923,10 +888,10 @@ static int morph_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
 	if (ret == 0)
 		ret = move_vdso(c, t, cur, n, err);
 	cr_vmas_free(cur, n);
-	struct uffd_fill uf = {.fd = -1, .task_fd = -1};
+	struct uffd_fill uf = {.fd = -1};
 	count_pages(mm);
 	if (ret == 0 && mm->anon_pages >= UFFD_MIN_PAGES)
-		ret = uffd_open(t, &uf, err);
+		ret = cr_inj_userfaultfd(&t->inj, t->hpid, 0, &uf.fd, err);
 	/* every mapping with one resume of the task (inject.c) */
 	struct cr_batch b = { 0 };
 	for (size_t i = 0; i < mm->n; i++)
@@ -937,8 +902,7 @@ static int morph_mm(struct cr_restore_ctx *c, struct cr_rtask *t,
 	cr_batch_free(&b);
 	if (ret == 0)
 		ret = fill_pages(c, t, &uf, err);
-	if (uffd_close(t, &uf, ret == 0 ? err : NULL) < 0)
-		ret = -1;
+	uffd_close(&uf);
 	if (ret == 0)
 		ret = set_mm_map(c, t, err);
 	if (ret == 0)

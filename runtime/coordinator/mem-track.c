@@ -44,9 +44,6 @@
 #define SOCK_NAME "mem-track.sock"
 #define FDS_PER_MSG 200 /* below SCM_MAX_FD (253) */
 
-#ifndef UFFD_USER_MODE_ONLY
-#define UFFD_USER_MODE_ONLY 1
-#endif
 /* Linux 6.7 and 6.4, missing from Debian 12's headers */
 #define CR_UFFD_FEATURE_WP_UNPOPULATED (1ull << 13)
 #define CR_UFFD_FEATURE_WP_ASYNC       (1ull << 15)
@@ -296,37 +293,6 @@ bool cr_track_knows(const struct cr_dump_ctx *c, const uint8_t id[CR_DUMP_ID_LEN
 	return c->track && c->track->had_id && memcmp(c->track->last_id, id, CR_DUMP_ID_LEN) == 0;
 }
 
-/* Inject userfaultfd() into the task, take it, close it there: 0 with *fd
- * -1 when the task cannot have one (seccomp, an old kernel). */
-static int make_uffd(struct cr_dtask *t, int *fd, struct rt_err **err)
-{
-	long tfd;
-	*fd = -1;
-	if (cr_inj_call(&t->inj, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0,
-			0, 0, 0, 0, &tfd, err) < 0)
-		return -1;
-	if (tfd < 0)
-		return 0;
-	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, t->hpid, 0);
-	int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
-	if (cr_inj_ok(&t->inj, "close the tracking userfaultfd", SYS_close, tfd, 0, 0, 0, 0, 0,
-		      NULL, err) < 0) {
-		if (ours >= 0)
-			close(ours);
-		return -1;
-	}
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = CR_UFFD_FEATURE_WP_ASYNC | CR_UFFD_FEATURE_WP_UNPOPULATED,
-	};
-	if (ours >= 0 && ioctl(ours, UFFDIO_API, &api) < 0) {
-		close(ours);
-		ours = -1;
-	}
-	*fd = ours;
-	return 0;
-}
-
 int cr_track_register(struct cr_dump_ctx *c, struct cr_dtask *t, unsigned long start,
 		      unsigned long end, struct rt_err **err)
 {
@@ -340,7 +306,9 @@ int cr_track_register(struct cr_dump_ctx *c, struct cr_dtask *t, unsigned long s
 			u = &k->tasks[i];
 	if (u == NULL) {
 		int fd;
-		if (make_uffd(t, &fd, err) < 0)
+		if (cr_inj_userfaultfd(&t->inj, t->hpid,
+				       CR_UFFD_FEATURE_WP_ASYNC | CR_UFFD_FEATURE_WP_UNPOPULATED, &fd,
+				       err) < 0)
 			return -1;
 		k->tasks = xrealloc(k->tasks, (k->n + 1) * sizeof(*k->tasks));
 		u = &k->tasks[k->n++];

@@ -464,48 +464,65 @@ static bool page_wanted(uint64_t e, int kind)
 	return kind != CR_VMA_FILE_PRIVATE || !(e & PM_FILE);
 }
 
-/* The pages worth dumping, from PAGEMAP_SCAN: present or swapped, not the
- * shared zero page (it reads back as zeros anyway), and in a private file
- * mapping not the file's own pages. 1 when the kernel has no PAGEMAP_SCAN. */
-static int scan_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr_vma *m, int kind,
-			  struct rt_err **err)
+/* PAGEMAP_SCAN over m with a's flags and masks: each region goes to
+ * pw_add, or to pw_add_parent when `written` says its pages were not
+ * written since a parent dump the tracking vouches for. 1 when the first
+ * call fails with one of `unsupported` (0-terminated errnos). */
+static int scan_pages(struct page_writer *w, int pagemap_fd, const struct cr_vma *m,
+		      struct cr_pm_scan_arg a, uint64_t base, bool written,
+		      const int *unsupported, struct rt_err **err)
 {
 	struct cr_page_region v[SCAN_REGIONS];
-	uint64_t base = kind == CR_VMA_SHMEM ? m->pgoff * CR_PAGE : m->start;
-	uint64_t skip = CR_PAGE_IS_PFNZERO | (kind == CR_VMA_FILE_PRIVATE ? CR_PAGE_IS_FILE : 0);
-	struct cr_pm_scan_arg a = {
-		.size = sizeof(a),
-		.start = m->start,
-		.end = m->end,
-		.vec = (uintptr_t)v,
-		.vec_len = SCAN_REGIONS,
-		.category_inverted = skip,
-		.category_mask = skip,
-		.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED,
-		.return_mask = 0, /* one region per run, whatever its pages are */
-	};
+	a.size = sizeof(a);
+	a.start = m->start;
+	a.end = m->end;
+	a.vec = (uintptr_t)v;
+	a.vec_len = SCAN_REGIONS;
 	while (a.start < m->end) {
 		int n = ioctl(pagemap_fd, CR_PAGEMAP_SCAN, &a);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && a.start == m->start && (errno == ENOTTY || errno == EINVAL))
-			return 1;
+		for (const int *e = unsupported; n < 0 && a.start == m->start && *e; e++)
+			if (errno == *e)
+				return 1;
 		if (n < 0)
 			return rt_err_set(err, errno, "pid %d: PAGEMAP_SCAN %#lx-%#lx", w->pid,
 					  (unsigned long)a.start, m->end);
-		for (int i = 0; i < n; i++)
-			if (pw_add(w, v[i].start, base + (v[i].start - m->start),
-				   (v[i].end - v[i].start) / CR_PAGE, m->prot & PROT_READ, err) < 0)
+		for (int i = 0; i < n; i++) {
+			size_t np = (v[i].end - v[i].start) / CR_PAGE;
+			bool in_parent = written && !(v[i].categories & CR_PAGE_IS_WRITTEN) &&
+					 w->c->parent_ok;
+			int ret = in_parent ? pw_add_parent(w, v[i].start, np, err)
+					    : pw_add(w, v[i].start, base + (v[i].start - m->start),
+						     np, m->prot & PROT_READ, err);
+			if (ret < 0)
 				return -1;
+		}
 		if (a.walk_end <= a.start)
-			return rt_err_set(err, EIO,
-					  "pid %d: PAGEMAP_SCAN made no progress "
-					  "at %#lx",
+			return rt_err_set(err, EIO, "pid %d: PAGEMAP_SCAN made no progress at %#lx",
 					  w->pid, (unsigned long)a.start);
 		a.start = a.walk_end;
 	}
 	w->c->st->pages_scanned += (m->end - m->start) / CR_PAGE;
 	return 0;
+}
+
+/* The pages worth dumping: present or swapped, not the shared zero page
+ * (it reads back as zeros anyway), and in a private file mapping not the
+ * file's own pages; one region per run. 1 when the kernel has no
+ * PAGEMAP_SCAN. */
+static int scan_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr_vma *m, int kind,
+			  struct rt_err **err)
+{
+	static const int unsupported[] = { ENOTTY, EINVAL, 0 };
+	uint64_t skip = CR_PAGE_IS_PFNZERO | (kind == CR_VMA_FILE_PRIVATE ? CR_PAGE_IS_FILE : 0);
+	struct cr_pm_scan_arg a = {
+		.category_inverted = skip,
+		.category_mask = skip,
+		.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED,
+	};
+	return scan_pages(w, pagemap_fd, m, a, kind == CR_VMA_SHMEM ? m->pgoff * CR_PAGE : m->start,
+			  false, unsupported, err);
 }
 
 /* The same from reading pagemap entries (kernels before 6.7). */
@@ -552,47 +569,15 @@ static int read_vma_pages(struct page_writer *w, int pagemap_fd, const struct cr
 static int scan_written(struct page_writer *w, int pagemap_fd, const struct cr_vma *m,
 			struct rt_err **err)
 {
-	struct cr_page_region v[SCAN_REGIONS];
+	static const int unsupported[] = { EPERM, ENOTTY, EINVAL, 0 };
 	struct cr_pm_scan_arg a = {
-		.size = sizeof(a),
 		.flags = CR_PM_SCAN_WP_MATCHING | CR_PM_SCAN_CHECK_WPASYNC,
-		.start = m->start,
-		.end = m->end,
-		.vec = (uintptr_t)v,
-		.vec_len = SCAN_REGIONS,
 		.category_inverted = CR_PAGE_IS_PFNZERO,
 		.category_mask = CR_PAGE_IS_PFNZERO,
 		.category_anyof_mask = CR_PAGE_IS_PRESENT | CR_PAGE_IS_SWAPPED,
 		.return_mask = CR_PAGE_IS_WRITTEN,
 	};
-	while (a.start < m->end) {
-		int n = ioctl(pagemap_fd, CR_PAGEMAP_SCAN, &a);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && a.start == m->start &&
-		    (errno == EPERM || errno == ENOTTY || errno == EINVAL))
-			return 1;
-		if (n < 0)
-			return rt_err_set(err, errno, "pid %d: PAGEMAP_SCAN (written pages) "
-					  "%#lx-%#lx", w->pid, (unsigned long)a.start, m->end);
-		for (int i = 0; i < n; i++) {
-			size_t np = (v[i].end - v[i].start) / CR_PAGE;
-			int ret = !(v[i].categories & CR_PAGE_IS_WRITTEN) && w->c->parent_ok
-					  ? pw_add_parent(w, v[i].start, np, err)
-					  : pw_add(w, v[i].start, v[i].start, np,
-						   m->prot & PROT_READ, err);
-			if (ret < 0)
-				return -1;
-		}
-		if (a.walk_end <= a.start)
-			return rt_err_set(err, EIO,
-					  "pid %d: PAGEMAP_SCAN made no progress "
-					  "at %#lx",
-					  w->pid, (unsigned long)a.start);
-		a.start = a.walk_end;
-	}
-	w->c->st->pages_scanned += (m->end - m->start) / CR_PAGE;
-	return 0;
+	return scan_pages(w, pagemap_fd, m, a, m->start, true, unsupported, err);
 }
 
 /* Private anonymous memory of a tracked tree: scanned for written pages,
