@@ -39,15 +39,18 @@ struct agent_reply {
 	int32_t pad;
 };
 
-/* fds[0..n) ride along; n is at most MSG_MAX_FDS. */
-static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
+ssize_t cr_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
 {
 	struct iovec iov = { (void *)buf, len };
 	union {
-		char buf[CMSG_SPACE(MSG_MAX_FDS * sizeof(int))];
+		char buf[CMSG_SPACE(CR_SEND_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n > CR_SEND_MAX_FDS) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (n > 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
@@ -67,7 +70,7 @@ static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, s
 
 static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 {
-	return send_fds(sock, buf, len, &fd, fd >= 0 ? 1 : 0);
+	return cr_send_fds(sock, buf, len, &fd, fd >= 0 ? 1 : 0);
 }
 
 /* Fills fds[0..MSG_MAX_FDS) with what came along, -1 for none. */
@@ -319,7 +322,7 @@ _Noreturn void cr_restore_agent(int sock)
 		struct agent_reply r = { .ret = ag_do(&ag, &m, fd, out_fds) };
 		r.err = r.ret < 0 ? errno : 0;
 		size_t n_out = out_fds[1] >= 0 ? 2 : out_fds[0] >= 0 ? 1 : 0;
-		send_fds(ag.sock, &r, sizeof(r), out_fds, n_out);
+		cr_send_fds(ag.sock, &r, sizeof(r), out_fds, n_out);
 		for (size_t i = 0; i < MSG_MAX_FDS; i++)
 			if (out_fds[i] >= 0)
 				close(out_fds[i]);

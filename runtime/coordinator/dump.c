@@ -47,6 +47,13 @@ static int parse_stat(struct cr_dtask *t, struct rt_err **err)
 	return 0;
 }
 
+const char *cr_task_status(struct cr_dtask *t, struct rt_err **err)
+{
+	if (t->status == NULL && cr_proc_read(t->hpid, "status", &t->status, err) < 0)
+		return NULL;
+	return t->status;
+}
+
 int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
 		struct rt_err **err)
 {
@@ -242,6 +249,7 @@ static void free_ctx(struct cr_dump_ctx *c)
 			free(c->tasks[i].thr[k].xstate);
 		free(c->tasks[i].thr);
 		cr_queries_free(&c->tasks[i]);
+		free(c->tasks[i].status);
 	}
 	free(c->tasks);
 	cr_files_dump_free(c);

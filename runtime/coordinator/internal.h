@@ -179,6 +179,7 @@ struct cr_dtask {
 	unsigned long scratch;  /* our shared-anon page in the task, 0 if none */
 	bool scratch_exec;      /* it is executable too: queries can be batched */
 	struct cr_queries *queries; /* query.c */
+	char *status;           /* /proc/PID/status, read once (cr_task_status) */
 	unsigned long gadget;
 	struct cr_inj inj;      /* injection in the leader */
 };
@@ -266,6 +267,11 @@ int cr_query(struct cr_dtask *t, const char *what, const struct cr_qcall *q, voi
 	     long *ret, struct rt_err **err);
 void cr_queries_free(struct cr_dtask *t);
 
+/* The task's /proc/PID/status, read on first use and kept for the dump:
+ * what the resources read there (ids, capabilities, signal sets) holds
+ * still while the task is seized. NULL on error. */
+const char *cr_task_status(struct cr_dtask *t, struct rt_err **err);
+
 /* Inject in thread i of t (0: leader), needing t->scratch for pointers. */
 int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
 		struct rt_err **err);
@@ -331,6 +337,11 @@ struct cr_rtask *cr_rtask_find(struct cr_restore_ctx *c, pid_t vpid);
 int cr_load_pstree(struct cr_restore_ctx *c, struct rt_err **err);
 
 /* ---- agent protocol (agent.c) ---- */
+
+/* sendmsg of len bytes with fds[0..n) riding along (SCM_RIGHTS), retried
+ * on EINTR, no SIGPIPE; n at most CR_SEND_MAX_FDS. */
+#define CR_SEND_MAX_FDS 253 /* the kernel's SCM_MAX_FD */
+ssize_t cr_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n);
 
 enum cr_agent_cmd {
 	CR_AG_SOCKFD = 1, /* a0: move the agent's socket to this number */

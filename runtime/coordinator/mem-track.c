@@ -82,22 +82,7 @@ static void sock_addr(int dirfd, struct sockaddr_un *a)
 static int request(struct cr_track *k, const void *msg, size_t len, const int *fds, size_t nfds,
 		   char *reply, uint8_t *payload, size_t plen, struct rt_err **err)
 {
-	struct iovec iov = {(void *)msg, len};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(FDS_PER_MSG * sizeof(int))];
-	} ctl;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	if (sendmsg(k->sock, &mh, MSG_NOSIGNAL) != (ssize_t)len)
+	if (cr_send_fds(k->sock, msg, len, fds, nfds) != (ssize_t)len)
 		return rt_err_set(err, errno, "tracking: talk to the holder of the userfaultfds");
 	uint8_t buf[1 + CR_DUMP_ID_LEN];
 	ssize_t n = recv(k->sock, buf, sizeof(buf), 0);

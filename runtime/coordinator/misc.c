@@ -145,10 +145,12 @@ static int read_limits(pid_t pid, struct rlimit rlim[NRLIM], struct rt_err **err
 	return 0;
 }
 
-static int read_misc(pid_t pid, struct misc *m, struct rt_err **err)
+static int read_misc(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 {
-	cleanup_free char *st = NULL, *pers = NULL, *root = NULL, *cwd = NULL;
-	if (cr_proc_read(pid, "status", &st, err) < 0 || parse_status(pid, st, m, err) < 0 ||
+	pid_t pid = t->hpid;
+	cleanup_free char *pers = NULL, *root = NULL, *cwd = NULL;
+	const char *st = cr_task_status(t, err);
+	if (st == NULL || parse_status(pid, st, m, err) < 0 ||
 	    cr_proc_read(pid, "personality", &pers, err) < 0 ||
 	    cr_proc_link(pid, "root", &root, err) < 0 || cr_proc_link(pid, "cwd", &cwd, err) < 0)
 		return -1;
@@ -211,7 +213,7 @@ static int read_prctl(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 static int dump_misc(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 {
 	struct misc m = { 0 };
-	int ret = read_misc(t->hpid, &m, err);
+	int ret = read_misc(t, &m, err);
 	if (ret == 0)
 		ret = read_prctl(t, &m, err);
 	struct cr_rec r;

@@ -70,10 +70,10 @@ static bool same_call(const struct cr_qcall *a, const struct cr_qcall *b)
 
 /* Is SIGTRAP pending for the leader (its own queue or the process's), or
  * does the process catch or ignore it? From /proc/PID/status. */
-static int sigtrap_state(pid_t pid, bool *pending, bool *custom, struct rt_err **err)
+static int sigtrap_state(struct cr_dtask *t, bool *pending, bool *custom, struct rt_err **err)
 {
-	cleanup_free char *status = NULL;
-	if (cr_proc_read(pid, "status", &status, err) < 0)
+	const char *status = cr_task_status(t, err);
+	if (status == NULL)
 		return -1;
 	static const char *const pend[] = { "SigPnd", "ShdPnd" }, *const cust[] = { "SigIgn", "SigCgt" };
 	uint64_t bit = 1ull << (SIGTRAP - 1);
@@ -81,7 +81,7 @@ static int sigtrap_state(pid_t pid, bool *pending, bool *custom, struct rt_err *
 	for (int i = 0; i < 2; i++) {
 		const char *p = cr_status_field(status, pend[i]), *c = cr_status_field(status, cust[i]);
 		if (p == NULL || c == NULL)
-			return rt_err_set(err, 0, "pid %d: no %s/%s in its status", pid, pend[i],
+			return rt_err_set(err, 0, "pid %d: no %s/%s in its status", t->hpid, pend[i],
 					  cust[i]);
 		*pending |= (strtoull(p, NULL, 16) & bit) != 0;
 		*custom |= (strtoull(c, NULL, 16) & bit) != 0;
@@ -128,7 +128,7 @@ int cr_query_prefetch(struct cr_dtask *t, struct rt_err **err)
 	if (qs == NULL || qs->n_want < MIN_BATCH || !t->scratch_exec)
 		return 0;
 	bool pending, custom;
-	if (sigtrap_state(t->hpid, &pending, &custom, err) < 0)
+	if (sigtrap_state(t, &pending, &custom, err) < 0)
 		return -1;
 	if (pending)
 		return 0;

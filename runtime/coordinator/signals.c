@@ -60,16 +60,14 @@ int cr_sigactions_parse(const char *text, struct cr_ksigaction *act, struct rt_e
  * flags, no mask): SigIgn and SigCgt of /proc/PID/status, plus SIGCHLD,
  * whose SA_NOCLDWAIT and SA_NOCLDSTOP act even with SIG_DFL. The flags
  * and mask of any other SIG_DFL action have no effect and are not kept. */
-static int custom_signals(pid_t pid, uint64_t *set, struct rt_err **err)
+static int custom_signals(struct cr_dtask *t, uint64_t *set, struct rt_err **err)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	cleanup_free char *text = NULL;
-	if (rt_read_file(path, &text, NULL, err) < 0)
+	const char *text = cr_task_status(t, err);
+	if (text == NULL)
 		return -1;
 	const char *ign = strstr(text, "\nSigIgn:"), *cgt = strstr(text, "\nSigCgt:");
 	if (!ign || !cgt)
-		return rt_err_set(err, 0, "'%s': no SigIgn/SigCgt", path);
+		return rt_err_set(err, 0, "pid %d: no SigIgn/SigCgt in its status", t->hpid);
 	*set = strtoull(ign + 8, NULL, 16) | strtoull(cgt + 8, NULL, 16) |
 	       1ull << (SIGCHLD - 1);
 	return 0;
@@ -93,7 +91,7 @@ static void want_signals(struct cr_dump_ctx *c, struct cr_dtask *t)
 	uint64_t set = 0;
 	cleanup_err struct rt_err *e = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/sigactions", t->hpid);
-	if (access(path, F_OK) == 0 || custom_signals(t->hpid, &set, &e) < 0)
+	if (access(path, F_OK) == 0 || custom_signals(t, &set, &e) < 0)
 		return;
 	for (int sig = 1; sig <= CR_NSIG; sig++) {
 		struct cr_qcall q = sigaction_q(sig);
@@ -106,7 +104,7 @@ static int inject_actions(struct cr_dtask *t, struct cr_ksigaction *act,
 			  struct rt_err **err)
 {
 	uint64_t set = 0;
-	if (custom_signals(t->hpid, &set, err) < 0)
+	if (custom_signals(t, &set, err) < 0)
 		return -1;
 	for (int sig = 1; sig <= CR_NSIG; sig++) {
 		struct cr_qcall q = sigaction_q(sig);

@@ -66,23 +66,7 @@ static _Noreturn void child(pid_t pid, int sock,
 	if (r.err || n > max || n > NS_MAX_FDS)
 		n = 0;
 	r.n = (uint32_t)n;
-	struct iovec iov = {&r, sizeof(r)};
-	union {
-		char buf[CMSG_SPACE(NS_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (n) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-	}
-	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == sizeof(r) ? 0 : 1);
+	_exit(cr_send_fds(sock, &r, sizeof(r), fds, n) == sizeof(r) ? 0 : 1);
 }
 
 int cr_in_task_ns(pid_t pid, int (*fn)(void *arg, int *fds, size_t *n, char *msg), void *arg,
