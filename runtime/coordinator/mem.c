@@ -1,9 +1,10 @@
 /* Memory (mm-PID.img, pagemap-PID.img, pages-PID.img): the mappings, the
  * mm fields and the pages that are not in a file.
  *
- * Dump: /proc/PID/maps for the layout, PAGEMAP_SCAN (or, before Linux 6.7,
- * /proc/PID/pagemap) for the pages worth reading (present or swapped, and
- * for private file mappings only the copied-on-write ones); then the pages
+ * Dump: /proc/PID/smaps for the layout and each mapping's VmFlags,
+ * PAGEMAP_SCAN (or, before Linux 6.7, /proc/PID/pagemap) for the pages
+ * worth reading (present or swapped, and for private file mappings only
+ * the copied-on-write ones); then the pages
  * go to pages-*.img one of two ways:
  * - a task with more than one buffer of pages vmsplices them itself (an
  *   injected vmsplice into a pipe whose other end we splice into the page
@@ -68,33 +69,52 @@ struct cr_shm_seen {
 	uint64_t *ino;
 };
 
+/* One maps line (l up to nl, or to its end) into m. */
+static int maps_line(const char *l, const char *nl, struct cr_vma *m, struct rt_err **err)
+{
+	char perms[8] = "";
+	unsigned maj, min;
+	int pos = 0;
+	*m = (struct cr_vma){ 0 };
+	if (sscanf(l, "%lx-%lx %7s %lx %x:%x %lu %n", &m->start, &m->end, perms, &m->pgoff, &maj,
+		   &min, &m->ino, &pos) < 7)
+		return rt_err_set(err, 0, "unparsable maps line '%.80s'", l);
+	if (nl && l + pos > nl) /* " %n" ran past an unnamed mapping's line */
+		pos = (int)(nl - l);
+	size_t plen = nl ? (size_t)(nl - (l + pos)) : strlen(l + pos);
+	m->path = xstrndup(l + pos, plen);
+	m->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+		  (perms[2] == 'x' ? PROT_EXEC : 0);
+	m->shared = perms[3] == 's';
+	m->pgoff /= CR_PAGE;
+	return 0;
+}
+
+/* A mapping's first line in maps and smaps starts with its address in
+ * lowercase hex; smaps' field lines start with a capital ("Rss:"). */
+static bool is_maps_line(const char *l)
+{
+	return (l[0] >= '0' && l[0] <= '9') || (l[0] >= 'a' && l[0] <= 'f');
+}
+
 int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
 		  struct rt_err **err)
 {
 	struct cr_vma *v = NULL;
-	size_t cnt = 0;
+	size_t cnt = 0, cap = 0;
 	for (const char *l = text; l && *l;) {
 		const char *nl = strchr(l, '\n');
-		struct cr_vma m = { 0 };
-		char perms[8] = "";
-		unsigned maj, min;
-		int pos = 0;
-		if (sscanf(l, "%lx-%lx %7s %lx %x:%x %lu %n", &m.start, &m.end, perms,
-			   &m.pgoff, &maj, &min, &m.ino, &pos) < 7) {
-			free(v);
-			return rt_err_set(err, 0, "unparsable maps line '%.80s'", l);
+		if (is_maps_line(l)) {
+			if (cnt == cap)
+				v = xrealloc(v, (cap = cap * 2 + 32) * sizeof(*v));
+			if (maps_line(l, nl, &v[cnt], err) < 0) {
+				cr_vmas_free(v, cnt);
+				return -1;
+			}
+			cnt++;
+		} else if (cnt > 0 && strncmp(l, "VmFlags:", 8) == 0) {
+			v[cnt - 1].flags = cr_vmflags_parse(l + 8);
 		}
-		if (nl && l + pos > nl) /* " %n" ran past an unnamed mapping's line */
-			pos = (int)(nl - l);
-		size_t plen = nl ? (size_t)(nl - (l + pos)) : strlen(l + pos);
-		m.path = xstrndup(l + pos, plen);
-		m.prot = (perms[0] == 'r' ? PROT_READ : 0) |
-			 (perms[1] == 'w' ? PROT_WRITE : 0) |
-			 (perms[2] == 'x' ? PROT_EXEC : 0);
-		m.shared = perms[3] == 's';
-		m.pgoff /= CR_PAGE;
-		v = xrealloc(v, (cnt + 1) * sizeof(*v));
-		v[cnt++] = m;
 		l = nl ? nl + 1 : NULL;
 	}
 	*out = v;
@@ -134,29 +154,6 @@ void cr_vmflags_names(uint32_t flags, char *buf, size_t len)
 		if ((flags & vmflag_codes[i].flag) && w + 4 < len)
 			w += (size_t)snprintf(buf + w, len - w, "%s%s", w ? " " : "",
 					      vmflag_codes[i].code);
-}
-
-/* Each mapping's VmFlags from /proc/PID/smaps, matched by start address
- * (smaps lists the same mappings as maps, in the same order). */
-static int read_vmflags(pid_t pid, struct cr_vma *v, size_t n, struct rt_err **err)
-{
-	cleanup_free char *smaps = NULL;
-	if (cr_proc_read(pid, "smaps", &smaps, err) < 0)
-		return -1;
-	size_t i = 0;
-	unsigned long start = 0;
-	for (char *l = smaps; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		unsigned long s, e;
-		if (strncmp(l, "VmFlags:", 8) == 0) {
-			while (i < n && v[i].start < start)
-				i++;
-			if (i < n && v[i].start == start)
-				v[i].flags = cr_vmflags_parse(l + 8);
-		} else if (sscanf(l, "%lx-%lx ", &s, &e) == 2) { /* a mapping's first line */
-			start = s;
-		}
-	}
-	return 0;
 }
 
 void cr_vmas_free(struct cr_vma *v, size_t n)
@@ -742,17 +739,14 @@ static void put_vma(struct cr_rec *r, const struct cr_vma *m, int kind,
 static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *mm,
 		     struct page_writer *w, int pagemap_fd, struct rt_err **err)
 {
-	cleanup_free char *maps = NULL, *root = NULL;
+	cleanup_free char *smaps = NULL, *root = NULL;
 	struct cr_vma *v = NULL;
 	size_t n = 0;
-	if (cr_proc_read(t->hpid, "maps", &maps, err) < 0 ||
+	/* smaps: maps' lines, and each mapping's VmFlags */
+	if (cr_proc_read(t->hpid, "smaps", &smaps, err) < 0 ||
 	    cr_proc_link(t->hpid, "root", &root, err) < 0 ||
-	    cr_parse_maps(maps, &v, &n, err) < 0)
+	    cr_parse_maps(smaps, &v, &n, err) < 0)
 		return -1;
-	if (read_vmflags(t->hpid, v, n, err) < 0) {
-		cr_vmas_free(v, n);
-		return -1;
-	}
 	int ret = 0;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct cr_vma *m = &v[i];

@@ -66,6 +66,8 @@ struct cr_mm {
 	uint64_t layer_pages[CR_MAX_LAYERS]; /* each layer's page file, once resolved */
 };
 
+/* The mappings of a /proc/PID/maps or smaps text; from smaps, each with
+ * its VmFlags. */
 int cr_parse_maps(const char *text, struct cr_vma **out, size_t *n,
 		  struct rt_err **err);
 void cr_vmas_free(struct cr_vma *v, size_t n);
