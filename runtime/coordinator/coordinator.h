@@ -153,6 +153,9 @@ struct cr_stats {
 				    * phase's wall time */
 	uint64_t pages_scanned, pages_written;
 	uint64_t pages_in_parent;  /* recorded as unchanged since parent_path */
+	/* recorded as in another task's page file: the tasks shared them
+	 * copy-on-write (after fork) when the dump was taken */
+	uint64_t pages_deduplicated;
 	bool parent_used;          /* parent_path was the tracked last dump */
 	uint64_t restore_time_us, pages_restored;
 	uint64_t tree_walks; /* walks of the frozen tree until it was known */

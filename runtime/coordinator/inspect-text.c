@@ -198,8 +198,11 @@ static void print_memory(FILE *f, yajl_val t)
 	fprintf(f, "  memory: %zu mappings, %lld %s in %s (%.2f MiB)", len(vmas), pages,
 		plural(pages, "page", "pages"), str_or(mm, "pages_file", "?"),
 		num(mm, "bytes") / 1048576.0);
+	long long cow = num(mm, "pages_in_other_tasks");
 	if (parent > 0)
 		fprintf(f, ", %lld in the parent dump", parent);
+	if (cow > 0)
+		fprintf(f, ", %lld shared with another task", cow);
 	fprintf(f, ", exe %s\n", str_or(mm, "exe", "?"));
 	for (size_t i = 0; i < len(vmas); i++) {
 		yajl_val v = at(vmas, i);

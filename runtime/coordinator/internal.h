@@ -36,6 +36,7 @@ enum cr_rec_type {
 	CR_R_PAGE_PARENT, /* pagemap-PID.img: vaddr, nr_pages unchanged since the parent */
 	CR_R_LINEAGE,     /* inventory.img: pre-dump or not, dump id, parent's id */
 	CR_R_CTTY,        /* files.img: a session's controlling terminal (ctty.c) */
+	CR_R_PAGE_COW,    /* pagemap-PID.img: vaddr, nr_pages, owner vpid, page in its file */
 };
 
 /* Every dump has a random id; a dump made against a parent records the
@@ -187,6 +188,7 @@ struct cr_dtask {
 struct cr_restore_ctx;
 struct cr_desc; /* describe.h */
 struct cr_shm_seen; /* mem.c: shared anonymous memory already dumped */
+struct cr_cow; /* mem.c: pages written once for the tasks sharing them */
 struct cr_file_seen; /* files.c: open files already dumped */
 struct cr_sk_index; /* sockets.c: which task holds which socket */
 
@@ -197,6 +199,7 @@ struct cr_dump_ctx {
 	struct cr_dtask *tasks; /* tasks[0] is the root */
 	struct cr_vdso_info vdso;
 	struct cr_shm_seen *shm;
+	struct cr_cow *cow;
 	struct cr_file_seen *files;
 	struct cr_img *files_img; /* files.img, written by files.c */
 	struct cr_sk_index *sk_index; /* built on first use (sockets.h) */

@@ -3,8 +3,9 @@
  * pages-PID.img (or, for shared anonymous memory, in pages-shmem-INO.img).
  * On top of what that loader checks, the same consistency restore relies
  * on later: mappings in order and apart, every run of the pagemap inside
- * one mapping that has pages, and page files exactly as long as their
- * pagemaps say. */
+ * one mapping that has pages, page files exactly as long as their
+ * pagemaps say, and runs recorded as in another task's page file (pages
+ * the tasks shared copy-on-write) inside that file. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,9 +65,8 @@ static int check_layout(pid_t pid, const struct cr_mm *mm, uint64_t *per_vma,
 	return 0;
 }
 
-/* pages-TAG.img holds exactly npages pages after its header. */
-static int check_pages_file(int dirfd, const char *tag, uint64_t npages,
-			    struct rt_err **err)
+/* How many pages pages-TAG.img holds after its header. */
+static int page_file_pages(int dirfd, const char *tag, uint64_t *have, struct rt_err **err)
 {
 	char name[96];
 	snprintf(name, sizeof(name), "pages-%s.img", tag);
@@ -76,11 +76,44 @@ static int check_pages_file(int dirfd, const char *tag, uint64_t npages,
 		return -1;
 	if (fstat(cr_img_fd(img), &st) < 0)
 		return rt_err_set(err, errno, "stat '%s'", name);
-	uint64_t have = (uint64_t)st.st_size / CR_PAGE - 1;
+	*have = (uint64_t)st.st_size / CR_PAGE - 1;
+	return 0;
+}
+
+/* pages-TAG.img holds exactly npages pages after its header. */
+static int check_pages_file(int dirfd, const char *tag, uint64_t npages,
+			    struct rt_err **err)
+{
+	uint64_t have;
+	if (page_file_pages(dirfd, tag, &have, err) < 0)
+		return -1;
 	if (have != npages)
-		return rt_err_set(err, 0, "'%s': holds %llu pages, pagemap-%s.img lists %llu",
-				  name, (unsigned long long)have, tag,
+		return rt_err_set(err, 0, "'pages-%s.img': holds %llu pages, pagemap-%s.img lists %llu",
+				  tag, (unsigned long long)have, tag,
 				  (unsigned long long)npages);
+	return 0;
+}
+
+/* The runs in other tasks' page files (or earlier in this one's) point at
+ * pages those files have. */
+static int check_cow_runs(int dirfd, pid_t pid, const struct cr_mm *mm, struct rt_err **err)
+{
+	for (size_t i = 0; i < mm->n_runs; i++) {
+		const struct cr_run *r = &mm->runs[i];
+		char tag[32];
+		uint64_t have;
+		if (r->owner == 0)
+			continue;
+		snprintf(tag, sizeof(tag), "%d", (int)r->owner);
+		if (page_file_pages(dirfd, tag, &have, err) < 0)
+			return rt_err_wrap(err, "pagemap-%d.img: record %zu", pid, i);
+		if (r->pos + r->npages > (r->owner == pid ? mm->npages : have))
+			return rt_err_set(err, 0, "pagemap-%d.img: record %zu: pages %llu-%llu of "
+					  "pages-%s.img, which holds %llu", pid, i,
+					  (unsigned long long)r->pos,
+					  (unsigned long long)(r->pos + r->npages - 1), tag,
+					  (unsigned long long)(r->owner == pid ? mm->npages : have));
+	}
 	return 0;
 }
 
@@ -155,6 +188,8 @@ int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc 
 		ret = check_layout(t->vpid, mm, per_vma, err);
 	if (ret == 0)
 		ret = check_pages_file(c->o->images_dirfd, tag, mm->npages, err);
+	if (ret == 0)
+		ret = check_cow_runs(c->o->images_dirfd, t->vpid, mm, err);
 	if (ret == 0) {
 		cr_desc_map(d, "memory");
 		cr_desc_str(d, "exe", mm->exe);
@@ -165,6 +200,7 @@ int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc 
 		cr_desc_uint(d, "pages", mm->npages);
 		cr_desc_uint(d, "bytes", mm->npages * CR_PAGE);
 		cr_desc_uint(d, "pages_in_parent", mm->parent_pages);
+		cr_desc_uint(d, "pages_in_other_tasks", mm->cow_pages);
 		ret = describe_vmas(c, mm, per_vma, d, err);
 		cr_desc_end_map(d);
 	}

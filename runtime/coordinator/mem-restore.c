@@ -75,16 +75,24 @@ int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
 		int k = cr_img_next(img, &r, err);
 		if (k <= 0)
 			return k;
+		uint32_t owner = 0;
 		run.in_parent = r.type == CR_R_PAGE_PARENT;
-		if ((r.type != CR_R_PAGE_RUN && !run.in_parent) ||
+		if ((r.type != CR_R_PAGE_RUN && r.type != CR_R_PAGE_COW && !run.in_parent) ||
 		    cr_get_u64(&r, "addr", &run.off, err) < 0 ||
-		    cr_get_u64(&r, "pages", &run.npages, err) < 0 || cr_rd_done(&r, err) < 0)
+		    cr_get_u64(&r, "pages", &run.npages, err) < 0 ||
+		    (r.type == CR_R_PAGE_COW && (cr_get_u32(&r, "owner", &owner, err) < 0 ||
+						 cr_get_u64(&r, "pos", &run.pos, err) < 0)) ||
+		    cr_rd_done(&r, err) < 0)
 			return rt_err_set(err, 0, "%s: bad record %zu", name, r.index);
-		if (run.npages == 0 || run.npages > (1ull << 36) || run.off % CR_PAGE)
+		if (run.npages == 0 || run.npages > (1ull << 36) || run.off % CR_PAGE ||
+		    (r.type == CR_R_PAGE_COW &&
+		     (owner == 0 || owner > INT32_MAX || run.pos > (1ull << 36))))
 			return rt_err_set(err, 0, "%s: record %zu: bad run", name, r.index);
-		run.pos = pos;
-		if (!run.in_parent)
+		run.owner = (pid_t)owner;
+		if (r.type == CR_R_PAGE_RUN) {
+			run.pos = pos;
 			pos += run.npages;
+		}
 		*runs = xrealloc(*runs, (*n + 1) * sizeof(**runs));
 		(*runs)[(*n)++] = run;
 	}
@@ -133,6 +141,7 @@ static void merge_runs(const struct cr_run *in, size_t n, const struct cr_run *p
 			o[no++] = (struct cr_run){.off = lo,
 						  .npages = (hi - lo) / CR_PAGE,
 						  .layer = p[q].layer,
+						  .owner = p[q].owner,
 						  .pos = p[q].pos + (lo - ps) / CR_PAGE};
 		}
 	}
@@ -180,7 +189,7 @@ static int resolve_layer(struct cr_restore_ctx *c, size_t k, const char *tag,
 	mm->layer_pages[k] = 0;
 	for (size_t i = 0; i < n; i++) {
 		r[i].layer = (uint32_t)k;
-		if (!r[i].in_parent)
+		if (!r[i].in_parent && !r[i].owner)
 			mm->layer_pages[k] += r[i].npages;
 	}
 	return resolve_runs(c, k, tag, mm, r, n, out, n_out, err);
@@ -298,6 +307,8 @@ int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
 	for (size_t i = 0; i < mm->n_runs; i++)
 		if (mm->runs[i].in_parent)
 			mm->parent_pages += mm->runs[i].npages;
+		else if (mm->runs[i].owner)
+			mm->cow_pages += mm->runs[i].npages;
 		else
 			mm->npages += mm->runs[i].npages;
 	return 0;
@@ -766,36 +777,80 @@ static int fill_run(struct page_filler *pf, struct uffd_work *w, const struct cr
 	return cr_mem_write(pf->pid, r->off, data, len, err);
 }
 
-/* The page files of every layer the runs use, mapped. */
-struct page_files {
-	void *map[CR_MAX_LAYERS];
-	size_t len[CR_MAX_LAYERS];
-	const uint8_t *data[CR_MAX_LAYERS];
+/* The page files the runs use, mapped: one per layer and owner (0: the
+ * task's own). need: the pages its runs reach; a file with fewer is
+ * truncated. */
+struct page_file {
+	uint32_t layer;
+	pid_t owner;
+	uint64_t need;
+	void *map;
+	size_t len;
+	const uint8_t *data;
 };
+
+struct page_files {
+	struct page_file *f;
+	size_t n;
+};
+
+static struct page_file *pf_find(const struct page_files *pf, uint32_t layer, pid_t owner)
+{
+	for (size_t i = 0; i < pf->n; i++)
+		if (pf->f[i].layer == layer && pf->f[i].owner == owner)
+			return &pf->f[i];
+	return NULL;
+}
+
+static struct page_file *pf_use(struct page_files *pf, const struct cr_mm *mm, uint32_t layer,
+				pid_t owner)
+{
+	struct page_file *f = pf_find(pf, layer, owner);
+	if (f)
+		return f;
+	pf->f = xrealloc(pf->f, (pf->n + 1) * sizeof(*pf->f));
+	f = &pf->f[pf->n++];
+	*f = (struct page_file){.layer = layer, .owner = owner,
+				.need = owner ? 0 : mm->layer_pages[layer]};
+	return f;
+}
 
 static void unmap_layers(struct page_files *pf)
 {
-	for (size_t k = 0; k < CR_MAX_LAYERS; k++)
-		if (pf->map[k])
-			munmap(pf->map[k], pf->len[k]);
+	for (size_t i = 0; i < pf->n; i++)
+		if (pf->f[i].map)
+			munmap(pf->f[i].map, pf->f[i].len);
+	free(pf->f);
+	pf->f = NULL;
+	pf->n = 0;
 }
 
-static int map_layers(struct cr_restore_ctx *c, struct cr_mm *mm, const char *tag,
+static int map_layers(struct cr_restore_ctx *c, struct cr_rtask *t, const char *tag,
 		      struct page_files *pf, struct rt_err **err)
 {
-	bool used[CR_MAX_LAYERS] = { false };
+	struct cr_mm *mm = t->mm;
 	memset(pf, 0, sizeof(*pf));
-	for (size_t i = 0; i < mm->n_runs; i++)
-		used[mm->runs[i].layer] = true;
-	used[0] = true; /* its size is checked even when nothing is used */
-	for (size_t k = 0; k < c->n_layers && k < CR_MAX_LAYERS; k++) {
-		if (!used[k])
-			continue;
-		int ret = cr_map_pages(c->layer[k], tag, mm->layer_pages[k], &pf->map[k],
-				       &pf->len[k], &pf->data[k], err);
+	pf_use(pf, mm, 0, 0); /* its size is checked even when nothing is used */
+	for (size_t i = 0; i < mm->n_runs; i++) {
+		struct cr_run *r = &mm->runs[i];
+		if (r->owner == t->vpid)
+			r->owner = 0;
+		if (r->layer >= c->n_layers || r->layer >= CR_MAX_LAYERS)
+			return rt_err_set(err, 0, "pagemap-%s.img: run %zu has no layer", tag, i);
+		struct page_file *f = pf_use(pf, mm, r->layer, r->owner);
+		if (r->pos + r->npages > f->need)
+			f->need = r->pos + r->npages;
+	}
+	for (size_t i = 0; i < pf->n; i++) {
+		struct page_file *f = &pf->f[i];
+		char owner_tag[32];
+		snprintf(owner_tag, sizeof(owner_tag), "%d", (int)f->owner);
+		int ret = cr_map_pages(c->layer[f->layer], f->owner ? owner_tag : tag, f->need,
+				       &f->map, &f->len, &f->data, err);
 		if (ret < 0) {
+			uint32_t layer = f->layer;
 			unmap_layers(pf);
-			return k ? rt_err_wrap(err, "parent dump %zu", k) : -1;
+			return layer ? rt_err_wrap(err, "parent dump %u", layer) : -1;
 		}
 	}
 	return 0;
@@ -808,7 +863,7 @@ static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t, const struct
 	char tag[32];
 	snprintf(tag, sizeof(tag), "%d", t->vpid);
 	struct page_files files;
-	if (map_layers(c, mm, tag, &files, err) < 0)
+	if (map_layers(c, t, tag, &files, err) < 0)
 		return -1;
 	uffd_register(mm, uf);
 	struct page_filler f = {.pid = t->hpid};
@@ -825,7 +880,9 @@ static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t, const struct
 					 "outside every mapping",
 					 tag, (unsigned long)r->off, (unsigned long)r->npages);
 		else
-			ret = fill_run(&f, &w, m, r, files.data[r->layer] + r->pos * CR_PAGE, err);
+			ret = fill_run(&f, &w, m, r,
+				       pf_find(&files, r->layer, r->owner)->data + r->pos * CR_PAGE,
+				       err);
 		restored += r->npages;
 	}
 	if (ret == 0)
@@ -967,9 +1024,9 @@ static int create_shmem(struct cr_restore_ctx *c, const struct cr_vma *m, int *f
 		return -1;
 	for (size_t i = 0; i < n_runs; i++) {
 		npages += runs[i].npages;
-		if (runs[i].in_parent)
+		if (runs[i].in_parent || runs[i].owner)
 			return rt_err_set(err, 0, "pagemap-%s.img: shared memory is never in a "
-					  "parent dump", tag);
+					  "parent dump or a task's page file", tag);
 		if (runs[i].off + runs[i].npages * CR_PAGE > size)
 			return rt_err_set(err, 0, "pagemap-%s.img: run beyond the object", tag);
 	}

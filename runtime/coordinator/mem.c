@@ -13,6 +13,10 @@
  *   into a buffer.
  * mem-sink.c writes behind the reading once the dump is big enough to be
  * worth a writer thread (runtime/coordinator/PERFORMANCE.md has the figures).
+ * In a dump of several processes, a page the tasks share copy-on-write
+ * (forked and not written since; found by its page frame in
+ * /proc/PID/pagemap) is written once, by the first task that has it; the
+ * others' pagemaps say which task's page file holds it (CR_R_PAGE_COW).
  * Unreadable mappings are read through /proc/PID/mem. [vvar]/[vvar_vclock]
  * are never read; [vdso] is only located. MAP_SHARED anonymous memory is
  * dumped once per shmem inode (shmem-INO-*.img) and re-created once by the
@@ -37,6 +41,8 @@
 #define PM_PRESENT    (1ull << 63)
 #define PM_SWAP	      (1ull << 62)
 #define PM_FILE	      (1ull << 61)
+#define PM_EXCLUSIVE  (1ull << 56)
+#define PM_PFN	      ((1ull << 55) - 1)
 #define IOV_BATCH     1024
 #define PAGEMAP_CHUNK 65536	   /* entries read at once */
 #define PIPE_SIZE     (1u << 20)   /* fs.pipe-max-size on this machine kind */
@@ -68,6 +74,51 @@ struct cr_shm_seen {
 	size_t n;
 	uint64_t *ino;
 };
+
+/* The shared pages written so far, by page frame: which task's page file
+ * holds each and where. Open addressing; frame 0 marks a free slot (and
+ * is what pagemap shows without CAP_SYS_ADMIN: no deduplication then). */
+struct cow_page {
+	uint64_t pfn, pos;
+	pid_t owner;
+};
+struct cr_cow {
+	size_t n, cap; /* cap: a power of two */
+	struct cow_page *v;
+};
+
+static struct cow_page *cow_slot(struct cr_cow *t, uint64_t pfn)
+{
+	size_t i = (size_t)(pfn * 0x9e3779b97f4a7c15ull) & (t->cap - 1);
+	while (t->v[i].pfn != 0 && t->v[i].pfn != pfn)
+		i = (i + 1) & (t->cap - 1);
+	return &t->v[i];
+}
+
+static const struct cow_page *cow_find(const struct cr_cow *t, uint64_t pfn)
+{
+	if (t->n == 0)
+		return NULL;
+	const struct cow_page *p = cow_slot((struct cr_cow *)t, pfn);
+	return p->pfn ? p : NULL;
+}
+
+static void cow_add(struct cr_cow *t, uint64_t pfn, pid_t owner, uint64_t pos)
+{
+	if (2 * (t->n + 1) > t->cap) {
+		struct cr_cow old = *t;
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		t->v = xcalloc(t->cap, sizeof(*t->v));
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.v[i].pfn)
+				*cow_slot(t, old.v[i].pfn) = old.v[i];
+		free(old.v);
+	}
+	struct cow_page *p = cow_slot(t, pfn);
+	if (p->pfn == 0)
+		t->n++;
+	*p = (struct cow_page){ .pfn = pfn, .pos = pos, .owner = owner };
+}
 
 /* One maps line (l up to nl, or to its end) into m. */
 static int maps_line(const char *l, const char *nl, struct cr_vma *m, struct rt_err **err)
@@ -213,6 +264,12 @@ struct page_writer {
 	struct iovec remote[IOV_BATCH];
 	size_t nr;
 	bool no_scan; /* the kernel has no PAGEMAP_SCAN */
+	uint64_t pos; /* pages given to the page file so far */
+	/* Set for a process's private pages when the dump has several: its
+	 * shared pages are looked up in c->cow by their frames. */
+	struct cr_cow *cow;
+	int pagemap_fd;
+	uint64_t *pm; /* PAGEMAP_CHUNK entries */
 };
 
 /* The dump's sink lives in c->iobuf until cr_mm_dump_free. */
@@ -407,10 +464,10 @@ static int pw_read_mem(struct page_writer *w, unsigned long addr, size_t n, size
 	return cr_sink_put(w->sink, w->pages, *done, err);
 }
 
-/* One run of pages; off is what the pagemap record says (address or shmem
- * offset). Unreadable mappings go through /proc/PID/mem. */
-static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off, size_t npages,
-		  bool readable, struct rt_err **err)
+/* One run of pages for the page file; off is what the pagemap record says
+ * (address or shmem offset). Unreadable mappings go through /proc/PID/mem. */
+static int pw_add_own(struct page_writer *w, unsigned long addr, uint64_t off, size_t npages,
+		      bool readable, struct rt_err **err)
 {
 	struct cr_rec r;
 	cr_rec_init(&r, CR_R_PAGE_RUN);
@@ -420,6 +477,7 @@ static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off, size_
 	cr_rec_free(&r);
 	if (ret < 0)
 		return -1;
+	w->pos += npages;
 	size_t left = npages * CR_PAGE;
 	while (left > 0) {
 		size_t n, room;
@@ -436,6 +494,88 @@ static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off, size_
 		}
 		addr += n;
 		left -= n;
+	}
+	return 0;
+}
+
+/* A run of pages another task's page file holds (from its page pos on). */
+static int pw_add_cow(struct page_writer *w, unsigned long addr, size_t npages, pid_t owner,
+		      uint64_t pos, struct rt_err **err)
+{
+	struct cr_rec r;
+	cr_rec_init(&r, CR_R_PAGE_COW);
+	cr_put_u64(&r, addr);
+	cr_put_u64(&r, npages);
+	cr_put_u32(&r, (uint32_t)owner);
+	cr_put_u64(&r, pos);
+	int ret = cr_img_write(w->pagemap, &r, err);
+	cr_rec_free(&r);
+	w->c->st->pages_deduplicated += npages;
+	return ret;
+}
+
+/* The frame of a present page another task may map too, from its pagemap
+ * entry; 0 for any other. */
+static uint64_t shared_pfn(uint64_t e)
+{
+	return (e & (PM_PRESENT | PM_SWAP | PM_EXCLUSIVE)) == PM_PRESENT ? e & PM_PFN : 0;
+}
+
+/* Where such a page is, when it was written already. */
+static const struct cow_page *cow_of(const struct cr_cow *t, uint64_t e)
+{
+	uint64_t pfn = shared_pfn(e);
+	return pfn ? cow_find(t, pfn) : NULL;
+}
+
+/* n pages at addr with their pagemap entries pm: stretches of new pages go
+ * to the page file (the shared ones among them are remembered), stretches
+ * already written (by this or another task) become CR_R_PAGE_COW runs. */
+static int pw_add_entries(struct page_writer *w, unsigned long addr, const uint64_t *pm,
+			  size_t n, struct rt_err **err)
+{
+	size_t k = 0;
+	while (k < n) {
+		size_t s = k;
+		const struct cow_page *p;
+		for (; k < n && (p = cow_of(w->cow, pm[k])) == NULL; k++)
+			if (shared_pfn(pm[k]))
+				cow_add(w->cow, shared_pfn(pm[k]), w->t->vpid, w->pos + (k - s));
+		if (k > s && pw_add_own(w, addr + s * CR_PAGE, addr + s * CR_PAGE, k - s, true,
+					err) < 0)
+			return -1;
+		if (k == n)
+			break;
+		pid_t owner = p->owner;
+		uint64_t pos = p->pos;
+		for (s = k++; k < n && (p = cow_of(w->cow, pm[k])) != NULL && p->owner == owner &&
+			      p->pos == pos + (k - s);
+		     k++)
+			;
+		if (pw_add_cow(w, addr + s * CR_PAGE, k - s, owner, pos, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One run of pages: straight to the page file, or, when the dump has
+ * several processes, through their frames first. */
+static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off, size_t npages,
+		  bool readable, struct rt_err **err)
+{
+	if (w->cow == NULL || !readable)
+		return pw_add_own(w, addr, off, npages, readable, err);
+	if (w->pm == NULL)
+		w->pm = xmalloc(PAGEMAP_CHUNK * sizeof(uint64_t));
+	for (size_t i = 0; i < npages;) {
+		size_t n = npages - i < PAGEMAP_CHUNK ? npages - i : PAGEMAP_CHUNK;
+		unsigned long a = addr + i * CR_PAGE;
+		if (pread(w->pagemap_fd, w->pm, n * 8, (off_t)(a / CR_PAGE * 8)) !=
+		    (ssize_t)(n * 8))
+			return rt_err_set(err, errno, "pid %d: read pagemap at %#lx", w->pid, a);
+		if (pw_add_entries(w, a, w->pm, n, err) < 0)
+			return -1;
+		i += n;
 	}
 	return 0;
 }
@@ -632,6 +772,10 @@ void cr_mm_dump_free(struct cr_dump_ctx *c)
 		free(c->shm->ino);
 	free(c->shm);
 	c->shm = NULL;
+	if (c->cow)
+		free(c->cow->v);
+	free(c->cow);
+	c->cow = NULL;
 	cr_sink_free(c->iobuf);
 	c->iobuf = NULL;
 }
@@ -667,6 +811,8 @@ static int close_pair(struct page_writer *w, int ret, struct rt_err **err)
 		cr_img_abort(w->pagemap);
 	if (w->pages)
 		cr_img_abort(w->pages);
+	free(w->pm);
+	w->pm = NULL;
 	return ret;
 }
 
@@ -842,6 +988,12 @@ int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 	snprintf(tag, sizeof(tag), "%d", t->vpid);
 	struct page_writer w;
 	pw_init(&w, c, t);
+	if (c->n > 1) {
+		if (c->cow == NULL)
+			c->cow = xcalloc(1, sizeof(*c->cow));
+		w.cow = c->cow;
+		w.pagemap_fd = pagemap_fd;
+	}
 	int ret = open_pair(c, tag, &w, err);
 	if (ret == 0)
 		ret = write_mm_record(t, mm, err);

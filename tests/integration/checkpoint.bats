@@ -727,6 +727,42 @@ cgroup_procs() {
 	assert_eq "$pids" "$(echo 1 $children | jq -sc 'sort')" "pids in the JSON"
 }
 
+@test "pages a forked tree shares are written once, and restore needs the file holding them" {
+	requires_verb checkpoint restore inspect
+	skip_if_runc "ferry's own image format and stats"
+	payload_args spawn 3
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 3 ]'
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	local shared written
+	shared=$(jq .pages_deduplicated "$IMG/stats-dump.json")
+	written=$(jq .pages_written "$IMG/stats-dump.json")
+	# Each child still shares pages with pid 1, which wrote them.
+	[ "$shared" -ge 3 ] ||
+		{ echo "pages_deduplicated $shared, pages_written $written"; false; }
+	ferry inspect "$IMG"
+	assert_success
+	assert_output_has 'shared with another task'
+
+	# The children's shared pages are in pid 1's page file: cut it short
+	# and every restore fails, naming it, with nothing left.
+	cp -a "$IMG" "$IMG.cut"
+	truncate -s 8192 "$IMG.cut/pages-1.img"
+	ferry restore --detach --image-path "$IMG.cut" "$ID-cut"
+	assert_failure
+	assert_output_has 'pages-1.img'
+	assert_nothing_left "$ID-cut"
+	ferry inspect "$IMG.cut"
+	assert_failure
+	assert_output_has 'pages-1.img'
+
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	eventually '[ "$(children_in_ns | wc -w)" -eq 3 ]'
+}
+
 @test "inspect of a corrupt image fails with a message" {
 	requires_verb inspect
 	skip_if_runc "runc has no inspect"

@@ -1,8 +1,9 @@
 /* runtime/coordinator/mem-restore.c: a dump's pagemap whose runs are partly
  * "in the parent" resolved through a chain of parent dumps into where each
- * page's data is (layer, position in that layer's page file), from real
- * pagemap images in three directories; and the pagemaps that must be
- * refused. Files go to a fresh directory under $TMPDIR (or /tmp). */
+ * page's data is (layer, position in that layer's page file, and whose
+ * page file when the pages were shared copy-on-write with another task),
+ * from real pagemap images in three directories; and the pagemaps that
+ * must be refused. Files go to a fresh directory under $TMPDIR (or /tmp). */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 struct run_spec {
 	bool parent;
 	uint64_t page, n; /* address in pages */
+	uint32_t owner;   /* a CR_R_PAGE_COW run: in this task's page file */
+	uint64_t pos;     /* from this page on */
 };
 
 static int mkdir_at(int at, const char *name)
@@ -41,9 +44,15 @@ static void write_pagemap(int dirfd, const struct run_spec *s, size_t n)
 		abort();
 	for (size_t i = 0; i < n; i++) {
 		struct cr_rec r;
-		cr_rec_init(&r, s[i].parent ? CR_R_PAGE_PARENT : CR_R_PAGE_RUN);
+		cr_rec_init(&r, s[i].parent  ? CR_R_PAGE_PARENT
+				: s[i].owner ? CR_R_PAGE_COW
+					     : CR_R_PAGE_RUN);
 		cr_put_u64(&r, s[i].page * P);
 		cr_put_u64(&r, s[i].n);
+		if (s[i].owner) {
+			cr_put_u32(&r, s[i].owner);
+			cr_put_u64(&r, s[i].pos);
+		}
 		if (cr_img_write(img, &r, &e) < 0)
 			abort();
 		cr_rec_free(&r);
@@ -62,7 +71,7 @@ static int resolve(int *layers, size_t n_layers, struct cr_mm *mm, char **msg)
 	*msg = NULL;
 	int ret = cr_read_runs(layers[0], TAG, &mm->runs, &mm->n_runs, &e);
 	for (size_t i = 0; ret == 0 && i < mm->n_runs; i++)
-		if (!mm->runs[i].in_parent)
+		if (!mm->runs[i].in_parent && !mm->runs[i].owner)
 			mm->npages += mm->runs[i].npages;
 	if (ret == 0)
 		ret = cr_runs_resolve(&c, TAG, mm, &e);
@@ -73,15 +82,19 @@ static int resolve(int *layers, size_t n_layers, struct cr_mm *mm, char **msg)
 	return ret;
 }
 
-/* "page+n@layer:pos ..." of the resolved runs. */
+/* "page+n@layer:pos ..." of the resolved runs ("layer:owner/pos" for a
+ * run in another task's page file). */
 static char *show(const struct cr_mm *mm)
 {
 	char *s = xstrdup("");
 	for (size_t i = 0; i < mm->n_runs; i++) {
 		const struct cr_run *r = &mm->runs[i];
-		char *t = xasprintf("%s%s%lu+%lu@%u:%lu", s, i ? " " : "",
+		char owner[16] = "";
+		if (r->owner)
+			snprintf(owner, sizeof(owner), "%d/", (int)r->owner);
+		char *t = xasprintf("%s%s%lu+%lu@%u:%s%lu", s, i ? " " : "",
 				    (unsigned long)(r->off / P), (unsigned long)r->npages, r->layer,
-				    (unsigned long)r->pos);
+				    owner, (unsigned long)r->pos);
 		free(s);
 		s = t;
 	}
@@ -98,17 +111,17 @@ int main(void)
 	int l[3] = { mkdir_at(root, "top"), mkdir_at(root, "mid"), mkdir_at(root, "old") };
 
 	/* The oldest dump: pages 10-19 and 40-41, all data. */
-	const struct run_spec old[] = { { false, 10, 10 }, { false, 40, 2 } };
+	const struct run_spec old[] = { { false, 10, 10, 0, 0 }, { false, 40, 2, 0, 0 } };
 	/* The middle one: 10-13 unchanged, 14-15 written, 16-19 unchanged,
 	 * 30 new, 40-41 unchanged. */
 	const struct run_spec mid[] = {
-		{ true, 10, 4 }, { false, 14, 2 }, { true, 16, 4 }, { false, 30, 1 }, { true, 40, 2 },
+		{ true, 10, 4, 0, 0 }, { false, 14, 2, 0, 0 }, { true, 16, 4, 0, 0 }, { false, 30, 1, 0, 0 }, { true, 40, 2, 0, 0 },
 	};
 	/* The top: 10-11 written, 12-17 unchanged (from mid: 12-13 old, 14-15
 	 * mid, 16-17 old), 19 dropped (absent), 20-21 unchanged but in no
 	 * parent (read-faulted zero pages), 30 unchanged, 40-41 written. */
 	const struct run_spec top[] = {
-		{ false, 10, 2 }, { true, 12, 6 }, { true, 20, 2 }, { true, 30, 1 }, { false, 40, 2 },
+		{ false, 10, 2, 0, 0 }, { true, 12, 6, 0, 0 }, { true, 20, 2, 0, 0 }, { true, 30, 1, 0, 0 }, { false, 40, 2, 0, 0 },
 	};
 	write_pagemap(l[2], old, 2);
 	write_pagemap(l[1], mid, 5);
@@ -143,12 +156,61 @@ int main(void)
 	write_pagemap(l[1], mid, 5);
 
 	/* Runs out of order cannot be merged. */
-	const struct run_spec unsorted[] = { { true, 30, 1 }, { false, 10, 2 } };
+	const struct run_spec unsorted[] = { { true, 30, 1, 0, 0 }, { false, 10, 2, 0, 0 } };
 	write_pagemap(l[0], unsorted, 2);
 	TAP_OK(resolve(l, 3, &mm, &msg) < 0 && strstr(msg, "not after"),
 	       "runs out of order are refused: %s", msg ? msg : "(accepted)");
 	free(msg);
 	free(mm.runs);
+
+	/* Pages shared copy-on-write with other tasks: the middle dump has
+	 * 50-52 in task 9's page file from its page 5 on; the top has 50-52
+	 * unchanged since, and 60-61 in task 8's from page 0. Those runs
+	 * count in no layer's own page file. */
+	const struct run_spec mid_cow[] = {
+		{ true, 10, 4, 0, 0 }, { false, 14, 2, 0, 0 }, { true, 16, 4, 0, 0 }, { false, 30, 1, 0, 0 },
+		{ true, 40, 2, 0, 0 }, { false, 50, 3, 9, 5 },
+	};
+	const struct run_spec top_cow[] = {
+		{ false, 10, 2, 0, 0 }, { true, 12, 6, 0, 0 }, { true, 50, 3, 0, 0 }, { false, 60, 2, 8, 0 },
+		{ false, 70, 1, 0, 0 },
+	};
+	write_pagemap(l[1], mid_cow, 6);
+	write_pagemap(l[0], top_cow, 5);
+	TAP_OK(resolve(l, 3, &mm, &msg) == 0, "resolve runs in other tasks' page files (%s)",
+	       msg ? msg : "ok");
+	got = show(&mm);
+	TAP_STREQ(got, "10+2@0:0 12+2@2:2 14+2@1:0 16+2@2:6 50+3@1:9/5 60+2@0:8/0 70+1@0:2",
+		  "a run in another task's page file keeps its owner and position, "
+		  "also through a parent");
+	TAP_OK(mm.layer_pages[0] == 3 && mm.layer_pages[1] == 3,
+	       "those runs are not in the task's own page files (%lu %lu)",
+	       (unsigned long)mm.layer_pages[0], (unsigned long)mm.layer_pages[1]);
+	free(got);
+	free(mm.runs);
+
+	/* A run in task 0's page file names no task. */
+	const struct run_spec bad_owner[] = { { false, 60, 2, 0, 0 } };
+	struct cr_img *img = NULL;
+	struct rt_err *e = NULL;
+	unlinkat(l[0], "pagemap-" TAG ".img", 0);
+	if (cr_img_create(l[0], "pagemap-" TAG ".img", CR_IMG_PAGEMAP, &img, &e) < 0)
+		abort();
+	struct cr_rec r;
+	cr_rec_init(&r, CR_R_PAGE_COW);
+	cr_put_u64(&r, bad_owner[0].page * P);
+	cr_put_u64(&r, bad_owner[0].n);
+	cr_put_u32(&r, 0);
+	cr_put_u64(&r, 0);
+	if (cr_img_write(img, &r, &e) < 0 || cr_img_close(img, &e) < 0)
+		abort();
+	cr_rec_free(&r);
+	TAP_OK(resolve(l, 3, &mm, &msg) < 0 && strstr(msg, "pagemap-" TAG ".img") &&
+		       strstr(msg, "record 0"),
+	       "a run in no task's page file is refused: %s", msg ? msg : "(accepted)");
+	free(msg);
+	free(mm.runs);
+	write_pagemap(l[1], mid, 5);
 
 	/* A dump with no in-parent run never reads its parents. */
 	write_pagemap(l[0], old, 2);

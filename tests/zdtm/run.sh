@@ -35,6 +35,9 @@
 #   flags=--a,--b  extra flags for both checkpoint and restore
 #                  (--tcp-established, --ext-unix-sk, --file-locks, --shell-job)
 #   cycles=N       checkpoint/restore cycles for this test
+#   shares=N       the first checkpoint must find at least N pages the tree's
+#                  processes share copy-on-write (stats pages_deduplicated):
+#                  written once, not once per process
 #   chroot=DIR     the test chroots into /tmp/DIR: its files are in /tmp/DIR/tmp
 #   outside=KIND   a unix socket peer outside the container (--ext-unix-sk):
 #                  `payload unix-listen KIND` on the host, bound to DIR/peer
@@ -260,6 +263,8 @@ run_test() {
 	flags=$(hdr "$name" flags | tr ',' ' ')
 	n=$(hdr "$name" cycles)
 	n=${n:-$cycles}
+	local shares
+	shares=$(hdr "$name" shares)
 
 	ids+=("$id")
 	cd "$b" || return 1
@@ -279,6 +284,12 @@ run_test() {
 	cr)
 		for ((i = 1; i <= n; i++)); do
 			fcmd "$t/dump-$i.out" checkpoint --image-path "$t/img-$i" $flags "$id" || return 1
+			# (a restored tree has its own copy of every page: cycle 1 only)
+			if [ "$i" = 1 ] && [ -n "$shares" ] &&
+				[ "$(jq .pages_deduplicated "$t/img-$i/stats-dump.json")" -lt "$shares" ]; then
+				note "fewer than $shares pages found shared: $(cat "$t/img-$i/stats-dump.json")"
+				return 1
+			fi
 			if [ "$(container_status "$id")" = running ]; then
 				note "cycle $i: the container is still running after checkpoint"
 				return 1
