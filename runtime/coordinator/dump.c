@@ -29,8 +29,8 @@ static const struct cr_resource *const dump_table[] = {
 /* Zombie or not, and a zombie's exit code. */
 static int parse_stat(struct cr_dtask *t, struct rt_err **err)
 {
-	cleanup_free char *stat = NULL;
-	if (cr_proc_read(t->hpid, "stat", &stat, err) < 0)
+	const char *stat = cr_task_stat(t, err);
+	if (stat == NULL)
 		return -1;
 	const char *p = strrchr(stat, ')');
 	char state;
@@ -52,6 +52,32 @@ const char *cr_task_status(struct cr_dtask *t, struct rt_err **err)
 	if (t->status == NULL && cr_proc_read(t->hpid, "status", &t->status, err) < 0)
 		return NULL;
 	return t->status;
+}
+
+const char *cr_task_stat(struct cr_dtask *t, struct rt_err **err)
+{
+	if (t->stat == NULL && cr_proc_read(t->hpid, "stat", &t->stat, err) < 0)
+		return NULL;
+	return t->stat;
+}
+
+const char *cr_task_root(struct cr_dtask *t, struct rt_err **err)
+{
+	if (t->root == NULL && cr_proc_link(t->hpid, "root", &t->root, err) < 0)
+		return NULL;
+	return t->root;
+}
+
+const char *cr_task_auxv(struct cr_dtask *t, size_t *len, struct rt_err **err)
+{
+	if (t->auxv == NULL) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/auxv", t->hpid);
+		if (rt_read_file(path, &t->auxv, &t->auxv_len, err) < 0)
+			return NULL;
+	}
+	*len = t->auxv_len;
+	return t->auxv;
 }
 
 int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,
@@ -81,10 +107,14 @@ static int prepare_task(struct cr_dump_ctx *c, struct cr_dtask *t,
 			return -1;
 		th->mask_blocked = true;
 	}
-	unsigned long vdso;
 	uint8_t insn[2];
-	if (cr_task_vdso(t->hpid, &vdso, err) < 0)
+	size_t auxv_len;
+	const char *auxv = cr_task_auxv(t, &auxv_len, err);
+	if (auxv == NULL)
 		return -1;
+	unsigned long vdso = cr_auxv_vdso(auxv, auxv_len);
+	if (vdso == 0)
+		return rt_err_set(err, 0, "pid %d has no vDSO: cannot inject syscalls", t->hpid);
 	t->gadget = vdso + c->vdso.gadget_off;
 	if (cr_mem_read(t->hpid, t->gadget, insn, 2, err) < 0)
 		return -1;
@@ -108,11 +138,15 @@ static int prepare_task(struct cr_dump_ctx *c, struct cr_dtask *t,
 	return 0;
 }
 
-/* One thread's vpid, at the root's namespace level. */
-static int vpid_of(pid_t hpid, pid_t htid, int level, struct cr_ns_ids *ids,
+/* Thread i's vpid, at the root's namespace level. */
+static int vpid_of(struct cr_dtask *t, size_t i, int level, struct cr_ns_ids *ids,
 		   struct rt_err **err)
 {
-	if (cr_ns_ids(hpid, htid, ids, err) < 0)
+	pid_t hpid = t->hpid, htid = t->thr[i].htid;
+	const char *status = i == 0 ? cr_task_status(t, err) : NULL;
+	if (i == 0 && (status == NULL || cr_ns_ids_parse(status, hpid, htid, ids, err) < 0))
+		return -1;
+	if (i > 0 && cr_ns_ids(hpid, htid, ids, err) < 0)
 		return -1;
 	if (ids->level != level)
 		return rt_err_set(err, EOPNOTSUPP, "pid %d (thread %d) is in a nested pid "
@@ -145,20 +179,22 @@ static int translate_pids(struct cr_dump_ctx *c, const struct cr_pstree *tree,
 			  struct rt_err **err)
 {
 	struct cr_ns_ids root;
-	if (cr_ns_ids(c->tasks[0].hpid, c->tasks[0].hpid, &root, err) < 0)
+	const char *status = cr_task_status(&c->tasks[0], err);
+	if (status == NULL ||
+	    cr_ns_ids_parse(status, c->tasks[0].hpid, c->tasks[0].hpid, &root, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->n; i++) {
 		struct cr_dtask *t = &c->tasks[i];
 		struct cr_ns_ids ids;
-		if (vpid_of(t->hpid, t->hpid, root.level, &ids, err) < 0)
-			return -1;
-		t->vpid = ids.pid;
-		t->pgid = ids.pgid;
-		t->sid = ids.sid;
 		for (size_t k = 0; k < t->n_thr; k++) {
-			if (vpid_of(t->hpid, t->thr[k].htid, root.level, &ids, err) < 0)
+			if (vpid_of(t, k, root.level, &ids, err) < 0)
 				return -1;
 			t->thr[k].vtid = ids.pid;
+			if (k == 0) {
+				t->vpid = ids.pid;
+				t->pgid = ids.pgid;
+				t->sid = ids.sid;
+			}
 		}
 		/* parents come first (depth-first order) */
 		t->ppid = i == 0 ? root_ppid(tree->tasks[0].ppid, root.level)
@@ -250,6 +286,10 @@ static void free_ctx(struct cr_dump_ctx *c)
 		free(c->tasks[i].thr);
 		cr_queries_free(&c->tasks[i]);
 		free(c->tasks[i].status);
+		free(c->tasks[i].stat);
+		free(c->tasks[i].root);
+		free(c->tasks[i].auxv);
+		free(c->tasks[i].locked_fds);
 	}
 	free(c->tasks);
 	cr_files_dump_free(c);
@@ -310,7 +350,9 @@ int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **e
 	memset(c.st, 0, sizeof(*c.st));
 	if (o->pre_dump && !o->leave_running)
 		return rt_err_set(err, EINVAL, "a pre-dump leaves the tree running");
+	cr_mem_keep(true);
 	int ret = dump_all(&c, err);
+	cr_mem_keep(false);
 	cr_release_tree(&c, ret == 0 && !o->leave_running);
 	free_ctx(&c);
 	if (ret < 0)

@@ -130,7 +130,8 @@ static int classify_fd(pid_t pid, int fd, const char *link, const struct stat *s
 			  pid, fd, kind_name(link, sb));
 }
 
-static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags,
+/* Position and flags; *locked: the fdinfo lists a file lock. */
+static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags, bool *locked,
 		       struct rt_err **err)
 {
 	char file[64];
@@ -143,6 +144,7 @@ static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags,
 		return rt_err_set(err, 0, "pid %d fd %d: unreadable fdinfo", pid, fd);
 	*pos = strtoull(p, NULL, 10);
 	*flags = (uint32_t)strtoul(f, NULL, 8);
+	*locked = strstr(info, "\nlock:") != NULL;
 	return 0;
 }
 
@@ -166,12 +168,15 @@ static int file_id(struct cr_dump_ctx *c, struct cr_fd_dump *d, int kind, uint32
 {
 	struct cr_file_seen *s = c->files;
 	bool inode_seen = false;
+	/* one open file has one inode: kcmp only the files on this one */
 	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].dev != d->sb->st_dev || s->v[i].ino != d->sb->st_ino)
+			continue;
 		if (same_file(s->v[i].hpid, s->v[i].fd, d->hpid, d->fd)) {
 			*id = s->v[i].id;
 			return 0;
 		}
-		inode_seen |= s->v[i].dev == d->sb->st_dev && s->v[i].ino == d->sb->st_ino;
+		inode_seen = true;
 	}
 	const struct cr_fd_kind *k = fd_kind((uint32_t)kind);
 	struct cr_rec extra;
@@ -216,9 +221,11 @@ static bool is_terminal(const struct stat *sb)
 					maj == 5);
 }
 
-/* What task hpid has at fd: a stdio index (*stdio) or a file id. */
+/* What task hpid has at fd: a stdio index (*stdio) or a file id; and
+ * whether its fdinfo lists a lock. */
 static int fd_file(struct cr_dump_ctx *c, pid_t hpid, int fd, const char *root,
-		   uint8_t *stdio, uint32_t *flags, uint32_t *id, struct rt_err **err)
+		   uint8_t *stdio, uint32_t *flags, uint32_t *id, bool *locked,
+		   struct rt_err **err)
 {
 	char path[64], link[4096];
 	struct stat sb;
@@ -229,7 +236,7 @@ static int fd_file(struct cr_dump_ctx *c, pid_t hpid, int fd, const char *root,
 	link[n] = '\0';
 	struct cr_fd_dump d = { .c = c, .hpid = hpid, .fd = fd, .dup = -1, .link = link,
 				.root = root, .sb = &sb };
-	if (read_fdinfo(hpid, fd, &d.pos, &d.flags, err) < 0)
+	if (read_fdinfo(hpid, fd, &d.pos, &d.flags, locked, err) < 0)
 		return -1;
 	*flags = d.flags;
 	*stdio = STDIO_NO;
@@ -259,8 +266,9 @@ int cr_fd_file_id(struct cr_dump_ctx *c, pid_t hpid, int fd, uint32_t *id,
 	cleanup_free char *root = NULL;
 	uint32_t flags;
 	uint8_t stdio;
+	bool locked;
 	if (cr_proc_link(hpid, "root", &root, err) < 0 ||
-	    fd_file(c, hpid, fd, root, &stdio, &flags, id, err) < 0)
+	    fd_file(c, hpid, fd, root, &stdio, &flags, id, &locked, err) < 0)
 		return -1;
 	if (stdio)
 		return rt_err_set(err, EOPNOTSUPP, "pid %d fd %d: the container's stdio "
@@ -273,8 +281,13 @@ static int dump_one_fd(struct cr_dump_ctx *c, struct cr_dtask *t, int fd,
 {
 	uint32_t flags = 0, id = 0;
 	uint8_t stdio;
-	if (fd_file(c, t->hpid, fd, root, &stdio, &flags, &id, err) < 0)
+	bool locked;
+	if (fd_file(c, t->hpid, fd, root, &stdio, &flags, &id, &locked, err) < 0)
 		return -1;
+	if (locked) { /* for locks.c */
+		t->locked_fds = xrealloc(t->locked_fds, (t->n_locked_fds + 1) * sizeof(int));
+		t->locked_fds[t->n_locked_fds++] = fd;
+	}
 	struct cr_rec r;
 	cr_rec_init(&r, CR_R_FD);
 	cr_put_u32(&r, (uint32_t)fd);
@@ -291,10 +304,10 @@ static int dump_fds(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **e
 	char name[64];
 	snprintf(name, sizeof(name), "/proc/%d/fd", t->hpid);
 	cleanup_closedir DIR *d = opendir(name);
-	cleanup_free char *root = NULL;
 	if (d == NULL)
 		return rt_err_set(err, errno, "open '%s'", name);
-	if (cr_proc_link(t->hpid, "root", &root, err) < 0)
+	const char *root = cr_task_root(t, err);
+	if (root == NULL)
 		return -1;
 	struct cr_img *img = NULL;
 	snprintf(name, sizeof(name), "fds-%d.img", t->vpid);
@@ -313,6 +326,7 @@ static int dump_fds(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **e
 		cr_img_abort(img);
 		return -1;
 	}
+	t->fds_scanned = true;
 	return cr_img_close(img, err);
 }
 

@@ -383,10 +383,45 @@ static int mem_fd(pid_t pid, int flags, struct rt_err **err)
 	return fd;
 }
 
+/* While a dump runs (cr_mem_keep), the last task's /proc/PID/mem stays
+ * open in this thread: its tasks stay the same processes throughout, and
+ * each open costs a /proc lookup. */
+static __thread struct {
+	bool on;
+	pid_t pid;
+	int fd;
+} kept = { .fd = -1 };
+
+void cr_mem_keep(bool on)
+{
+	if (kept.fd >= 0)
+		close(kept.fd);
+	kept.fd = -1;
+	kept.pid = 0;
+	kept.on = on;
+}
+
+/* An fd for pid's memory: the kept one (*own = -1), or one of its own the
+ * caller closes (*own = fd). */
+static int mem_fd_for(pid_t pid, int flags, int *own, struct rt_err **err)
+{
+	*own = -1;
+	if (!kept.on)
+		return *own = mem_fd(pid, flags, err);
+	if (kept.fd < 0 || kept.pid != pid) {
+		cr_mem_keep(true);
+		if ((kept.fd = mem_fd(pid, O_RDWR, err)) < 0)
+			return -1;
+		kept.pid = pid;
+	}
+	return kept.fd;
+}
+
 int cr_mem_write(pid_t pid, unsigned long addr, const void *p, size_t n,
 		 struct rt_err **err)
 {
-	cleanup_close int fd = mem_fd(pid, O_WRONLY, err);
+	cleanup_close int own = -1;
+	int fd = mem_fd_for(pid, O_WRONLY, &own, err);
 	if (fd < 0)
 		return -1;
 	while (n > 0) {
@@ -404,7 +439,8 @@ int cr_mem_write(pid_t pid, unsigned long addr, const void *p, size_t n,
 int cr_mem_read(pid_t pid, unsigned long addr, void *p, size_t n,
 		struct rt_err **err)
 {
-	cleanup_close int fd = mem_fd(pid, O_RDONLY, err);
+	cleanup_close int own = -1;
+	int fd = mem_fd_for(pid, O_RDONLY, &own, err);
 	if (fd < 0)
 		return -1;
 	while (n > 0) {

@@ -117,6 +117,9 @@ int cr_inj_userfaultfd(struct cr_inj *j, pid_t pid, uint64_t features, int *fd,
 		       struct rt_err **err);
 
 /* Tracee memory through /proc/PID/mem (works on read-only pages). */
+/* on: keep the last task's /proc/PID/mem open between calls in this
+ * thread (a dump); off: close it and open one per call again. */
+void cr_mem_keep(bool on);
 int cr_mem_write(pid_t pid, unsigned long addr, const void *p, size_t n,
 		 struct rt_err **err);
 int cr_mem_read(pid_t pid, unsigned long addr, void *p, size_t n,
@@ -155,6 +158,9 @@ struct cr_ns_ids {
 /* NSpid, NSpgid and NSsid of a thread (tid == pid: the process). A pgid or
  * sid outside the task's namespace reads 0. */
 int cr_ns_ids(pid_t pid, pid_t tid, struct cr_ns_ids *ids, struct rt_err **err);
+/* The same from that thread's status text. */
+int cr_ns_ids_parse(const char *status, pid_t pid, pid_t tid, struct cr_ns_ids *ids,
+		    struct rt_err **err);
 /* The hpid of the task a pidfd refers to (ESRCH once reaped). */
 int cr_pidfd_pid(int pidfd, pid_t *pid, struct rt_err **err);
 
@@ -181,6 +187,15 @@ struct cr_dtask {
 	bool scratch_exec;      /* it is executable too: queries can be batched */
 	struct cr_queries *queries; /* query.c */
 	char *status;           /* /proc/PID/status, read once (cr_task_status) */
+	char *stat;             /* /proc/PID/stat, read once (cr_task_stat) */
+	char *root;             /* its root link, read once (cr_task_root) */
+	char *auxv;             /* /proc/PID/auxv, read once (cr_task_auxv) */
+	size_t auxv_len;
+	/* The fds whose fdinfo lists a file lock, known once files.c has
+	 * read every fdinfo (fds_scanned). */
+	int *locked_fds;
+	size_t n_locked_fds;
+	bool fds_scanned;
 	unsigned long gadget;
 	struct cr_inj inj;      /* injection in the leader */
 };
@@ -274,6 +289,13 @@ void cr_queries_free(struct cr_dtask *t);
  * what the resources read there (ids, capabilities, signal sets) holds
  * still while the task is seized. NULL on error. */
 const char *cr_task_status(struct cr_dtask *t, struct rt_err **err);
+/* The same for /proc/PID/stat, the root link and /proc/PID/auxv (*len
+ * bytes): none of them changes while the task is seized. */
+const char *cr_task_stat(struct cr_dtask *t, struct rt_err **err);
+const char *cr_task_root(struct cr_dtask *t, struct rt_err **err);
+const char *cr_task_auxv(struct cr_dtask *t, size_t *len, struct rt_err **err);
+/* The vDSO's start in an auxv of len bytes; 0 when it has none. */
+unsigned long cr_auxv_vdso(const char *auxv, size_t len);
 
 /* Inject in thread i of t (0: leader), needing t->scratch for pointers. */
 int cr_dump_inj(struct cr_dtask *t, size_t i, struct cr_inj *j,

@@ -318,6 +318,17 @@ int cr_inventory_describe(int dirfd, struct cr_desc *d, pid_t *root,
 	return 0;
 }
 
+unsigned long cr_auxv_vdso(const char *auxv, size_t len)
+{
+	for (size_t i = 0; i + 16 <= len; i += 16) {
+		uint64_t a[2];
+		memcpy(a, auxv + i, sizeof(a));
+		if (a[0] == 33 /* AT_SYSINFO_EHDR */)
+			return (unsigned long)a[1];
+	}
+	return 0;
+}
+
 /* The task's vDSO start, from its auxv. */
 int cr_task_vdso(pid_t pid, unsigned long *vdso, struct rt_err **err)
 {
@@ -327,12 +338,9 @@ int cr_task_vdso(pid_t pid, unsigned long *vdso, struct rt_err **err)
 	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
 	if (rt_read_file(path, &auxv, &len, err) < 0)
 		return -1;
-	const uint64_t *a = (const uint64_t *)auxv;
-	for (size_t i = 0; i + 1 < len / 8; i += 2)
-		if (a[i] == 33 /* AT_SYSINFO_EHDR */) {
-			*vdso = a[i + 1];
-			return 0;
-		}
-	return rt_err_set(err, 0, "pid %d has no vDSO: cannot inject syscalls", pid);
+	*vdso = cr_auxv_vdso(auxv, len);
+	if (*vdso == 0)
+		return rt_err_set(err, 0, "pid %d has no vDSO: cannot inject syscalls", pid);
+	return 0;
 }
 

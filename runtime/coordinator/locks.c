@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "coordinator/describe.h"
@@ -62,44 +61,46 @@ static int parse_lock(const char *l, pid_t pid, int fd, struct lock *k, struct r
 	return 0;
 }
 
+/* The locks the "lock:" lines of fdinfo/FD list. */
+static int fd_locks(struct cr_dump_ctx *c, struct cr_dtask *t, int fd, struct locks *ls,
+		    struct rt_err **err)
+{
+	cleanup_free char *info = NULL;
+	char file[64];
+	snprintf(file, sizeof(file), "fdinfo/%d", fd);
+	if (cr_proc_read(t->hpid, file, &info, err) < 0)
+		return -1;
+	for (const char *l = strstr(info, "\nlock:"); l; l = strstr(l + 1, "\nlock:")) {
+		const char *p = l + 6;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "->", 2) == 0 || strstr(p, "->") == p)
+			continue;
+		if (!c->o->file_locks)
+			return rt_err_set(err, EOPNOTSUPP,
+					  "pid %d fd %d: holds a file lock: "
+					  "checkpoint with --file-locks",
+					  t->hpid, fd);
+		if (ls->n >= MAX_LOCKS)
+			return rt_err_set(err, EFBIG, "pid %d: too many file locks", t->hpid);
+		ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof(*ls->v));
+		if (parse_lock(p, t->hpid, fd, &ls->v[ls->n], err) < 0)
+			return -1;
+		ls->n++;
+	}
+	return 0;
+}
+
+/* The locks of the fds whose fdinfo listed one when files.c read them
+ * all (it runs first: dump.c's table). */
 static int task_locks(struct cr_dump_ctx *c, struct cr_dtask *t, struct locks *ls,
 		      struct rt_err **err)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", t->hpid);
-	cleanup_closedir DIR *d = opendir(path);
-	if (!d)
-		return rt_err_set(err, errno, "open '%s'", path);
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		int fd = atoi(de->d_name);
-		cleanup_free char *info = NULL;
-		char file[64];
-		snprintf(file, sizeof(file), "fdinfo/%d", fd);
-		if (cr_proc_read(t->hpid, file, &info, err) < 0)
+	if (!t->fds_scanned)
+		return rt_err_set(err, EINVAL, "pid %d: its locks before its fds", t->hpid);
+	for (size_t i = 0; i < t->n_locked_fds; i++)
+		if (fd_locks(c, t, t->locked_fds[i], ls, err) < 0)
 			return -1;
-		for (const char *l = strstr(info, "\nlock:"); l; l = strstr(l + 1, "\nlock:")) {
-			const char *p = l + 6;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (strncmp(p, "->", 2) == 0 || strstr(p, "->") == p)
-				continue;
-			if (!c->o->file_locks)
-				return rt_err_set(err, EOPNOTSUPP,
-						  "pid %d fd %d: holds a file lock: "
-						  "checkpoint with --file-locks",
-						  t->hpid, fd);
-			if (ls->n >= MAX_LOCKS)
-				return rt_err_set(err, EFBIG, "pid %d: too many file locks",
-						  t->hpid);
-			ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof(*ls->v));
-			if (parse_lock(p, t->hpid, fd, &ls->v[ls->n], err) < 0)
-				return -1;
-			ls->n++;
-		}
-	}
 	return 0;
 }
 

@@ -885,12 +885,12 @@ static void put_vma(struct cr_rec *r, const struct cr_vma *m, int kind,
 static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *mm,
 		     struct page_writer *w, int pagemap_fd, struct rt_err **err)
 {
-	cleanup_free char *smaps = NULL, *root = NULL;
+	cleanup_free char *smaps = NULL;
 	struct cr_vma *v = NULL;
 	size_t n = 0;
+	const char *root = cr_task_root(t, err);
 	/* smaps: maps' lines, and each mapping's VmFlags */
-	if (cr_proc_read(t->hpid, "smaps", &smaps, err) < 0 ||
-	    cr_proc_link(t->hpid, "root", &root, err) < 0 ||
+	if (root == NULL || cr_proc_read(t->hpid, "smaps", &smaps, err) < 0 ||
 	    cr_parse_maps(smaps, &v, &n, err) < 0)
 		return -1;
 	int ret = 0;
@@ -929,8 +929,8 @@ void cr_mm_want(struct cr_dump_ctx *c, struct cr_dtask *t)
 /* start_code.. from /proc/PID/stat fields 26-28 and 45-51, brk injected. */
 static int read_mm_fields(struct cr_dtask *t, uint64_t f[11], struct rt_err **err)
 {
-	cleanup_free char *stat = NULL;
-	if (cr_proc_read(t->hpid, "stat", &stat, err) < 0)
+	const char *stat = cr_task_stat(t, err);
+	if (stat == NULL)
 		return -1;
 	uint64_t fld[53] = { 0 };
 	const char *p = strrchr(stat, ')');
@@ -952,14 +952,11 @@ static int write_mm_record(struct cr_dtask *t, struct cr_img *mm,
 			   struct rt_err **err)
 {
 	uint64_t f[11];
-	cleanup_free char *auxv = NULL, *exe = NULL, *root = NULL;
+	cleanup_free char *exe = NULL;
 	size_t auxv_len;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/auxv", t->hpid);
-	if (read_mm_fields(t, f, err) < 0 ||
-	    rt_read_file(path, &auxv, &auxv_len, err) < 0 ||
-	    cr_proc_link(t->hpid, "exe", &exe, err) < 0 ||
-	    cr_proc_link(t->hpid, "root", &root, err) < 0)
+	const char *auxv = cr_task_auxv(t, &auxv_len, err), *root = cr_task_root(t, err);
+	if (auxv == NULL || root == NULL || read_mm_fields(t, f, err) < 0 ||
+	    cr_proc_link(t->hpid, "exe", &exe, err) < 0)
 		return -1;
 	cleanup_free char *exe_in_root = cr_path_in_root(root, exe);
 	struct cr_rec r;

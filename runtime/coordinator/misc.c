@@ -115,10 +115,11 @@ static int parse_limit_value(const char **p, uint64_t *v)
 /* Every limit from /proc/PID/limits: a header line, then one line per
  * limit, "NAME  SOFT  HARD  [UNITS]", SOFT and HARD a number or
  * "unlimited". Each name must be found exactly once. */
-static int read_limits(pid_t pid, struct rlimit rlim[NRLIM], struct rt_err **err)
+static int read_limits(struct cr_dtask *t, struct rlimit rlim[NRLIM], struct rt_err **err)
 {
 	cleanup_free char *buf = NULL;
 	bool seen[NRLIM] = { false };
+	pid_t pid = t->hpid;
 	if (cr_proc_read(pid, "limits", &buf, err) < 0)
 		return -1;
 	for (const char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -148,11 +149,11 @@ static int read_limits(pid_t pid, struct rlimit rlim[NRLIM], struct rt_err **err
 static int read_misc(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 {
 	pid_t pid = t->hpid;
-	cleanup_free char *pers = NULL, *root = NULL, *cwd = NULL;
-	const char *st = cr_task_status(t, err);
-	if (st == NULL || parse_status(pid, st, m, err) < 0 ||
+	cleanup_free char *pers = NULL, *cwd = NULL;
+	const char *st = cr_task_status(t, err), *root = cr_task_root(t, err);
+	if (st == NULL || root == NULL || parse_status(pid, st, m, err) < 0 ||
 	    cr_proc_read(pid, "personality", &pers, err) < 0 ||
-	    cr_proc_link(pid, "root", &root, err) < 0 || cr_proc_link(pid, "cwd", &cwd, err) < 0)
+	    cr_proc_link(pid, "cwd", &cwd, err) < 0)
 		return -1;
 	m->personality = (uint32_t)strtoul(pers, NULL, 16);
 	/* Both links read as paths from the root of the task's mount
@@ -163,7 +164,7 @@ static int read_misc(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 				  "from its mount namespace's root", pid, root);
 	m->cwd = cr_path_in_root(root, cwd);
 	m->root = xstrdup(root);
-	return read_limits(pid, m->rlim, err);
+	return read_limits(t, m->rlim, err);
 }
 
 /* Flags only the task itself can tell (prctl): queries (query.c). */

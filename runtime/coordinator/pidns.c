@@ -46,6 +46,12 @@ int cr_ns_ids(pid_t pid, pid_t tid, struct cr_ns_ids *ids, struct rt_err **err)
 	cleanup_free char *st = NULL;
 	if (cr_proc_read(pid, file, &st, err) < 0)
 		return -1;
+	return cr_ns_ids_parse(st, pid, tid, ids, err);
+}
+
+int cr_ns_ids_parse(const char *st, pid_t pid, pid_t tid, struct cr_ns_ids *ids,
+		    struct rt_err **err)
+{
 	int n = last_field(st, "NSpid", &ids->pid);
 	if (n < 0 || last_field(st, "NSpgid", &ids->pgid) != n ||
 	    last_field(st, "NSsid", &ids->sid) != n)

@@ -113,12 +113,15 @@ static int read_chain(pid_t htid, struct chain *c, struct rt_err **err)
 	return 0;
 }
 
-static int seccomp_mode(pid_t hpid, pid_t htid, int *mode, struct rt_err **err)
+static int seccomp_mode(struct cr_dtask *t, size_t i, int *mode, struct rt_err **err)
 {
 	char file[64];
-	cleanup_free char *st = NULL;
-	snprintf(file, sizeof(file), "task/%d/status", htid);
-	if (cr_proc_read(hpid, file, &st, err) < 0)
+	cleanup_free char *own = NULL;
+	const char *st = i == 0 ? cr_task_status(t, err) : NULL;
+	snprintf(file, sizeof(file), "task/%d/status", t->thr[i].htid);
+	if (i > 0 && cr_proc_read(t->hpid, file, &own, err) == 0)
+		st = own;
+	if (st == NULL)
 		return -1;
 	const char *f = cr_status_field(st, "Seccomp");
 	*mode = f ? atoi(f) : 0;
@@ -146,7 +149,7 @@ static int dump_thread_filters(struct cr_dtask *t, size_t i, struct cr_img *img,
 {
 	int mode;
 	struct chain c = {.vtid = t->thr[i].vtid};
-	if (seccomp_mode(t->hpid, t->thr[i].htid, &mode, err) < 0)
+	if (seccomp_mode(t, i, &mode, err) < 0)
 		return -1;
 	if (mode == SECCOMP_MODE_STRICT)
 		return rt_err_set(err, EOPNOTSUPP,
