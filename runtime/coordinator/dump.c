@@ -211,6 +211,7 @@ static int build_tasks(struct cr_dump_ctx *c, const struct cr_pstree *tree,
 	for (size_t i = 0; i < tree->n; i++) {
 		struct cr_dtask *t = &c->tasks[i];
 		const struct cr_task *k = &tree->tasks[i];
+		t->index = i;
 		t->hpid = k->pid;
 		t->n_thr = k->n_tids;
 		t->thr = xcalloc(k->n_tids, sizeof(*t->thr));
@@ -280,6 +281,7 @@ static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
 
 static void free_ctx(struct cr_dump_ctx *c)
 {
+	cr_prefetch_stop(c);
 	for (size_t i = 0; i < c->n; i++) {
 		for (size_t k = 0; k < c->tasks[i].n_thr; k++)
 			free(c->tasks[i].thr[k].xstate);
@@ -329,6 +331,7 @@ static int dump_all(struct cr_dump_ctx *c, struct rt_err **err)
 	if (lineage_begin(c, err) < 0 || cr_vdso_self(&c->vdso, err) < 0 ||
 	    cr_seize_tree(c, &tree, err) < 0 || build_tasks(c, tree, err) < 0)
 		return -1;
+	cr_prefetch_start(c);
 	if (write_pstree(c, err) < 0)
 		return -1;
 	/* a pre-dump is the memory alone */

@@ -196,6 +196,8 @@ struct cr_dtask {
 	int *locked_fds;
 	size_t n_locked_fds;
 	bool fds_scanned;
+	size_t index;                 /* in the dump's tasks */
+	struct cr_prefetch *prefetch; /* prefetch.c, or NULL */
 	unsigned long gadget;
 	struct cr_inj inj;      /* injection in the leader */
 };
@@ -204,6 +206,7 @@ struct cr_restore_ctx;
 struct cr_desc; /* describe.h */
 struct cr_shm_seen; /* mem.c: shared anonymous memory already dumped */
 struct cr_cow; /* mem.c: pages written once for the tasks sharing them */
+struct cr_prefetch; /* prefetch.c: /proc read ahead of the dump */
 struct cr_file_seen; /* files.c: open files already dumped */
 struct cr_sk_index; /* sockets.c: which task holds which socket */
 
@@ -215,6 +218,7 @@ struct cr_dump_ctx {
 	struct cr_vdso_info vdso;
 	struct cr_shm_seen *shm;
 	struct cr_cow *cow;
+	struct cr_prefetch *prefetch;
 	struct cr_file_seen *files;
 	struct cr_img *files_img; /* files.img, written by files.c */
 	struct cr_sk_index *sk_index; /* built on first use (sockets.h) */
@@ -294,6 +298,13 @@ const char *cr_task_status(struct cr_dtask *t, struct rt_err **err);
 const char *cr_task_stat(struct cr_dtask *t, struct rt_err **err);
 const char *cr_task_root(struct cr_dtask *t, struct rt_err **err);
 const char *cr_task_auxv(struct cr_dtask *t, size_t *len, struct rt_err **err);
+/* prefetch.c: once every task is prepared, a helper thread reads ahead
+ * what the resources will read of /proc/PID (smaps, limits, personality,
+ * timers, timerslack_ns); cr_task_read gives a task's file from there, or
+ * reads it. stop joins the helper and frees what nobody took. */
+void cr_prefetch_start(struct cr_dump_ctx *c);
+void cr_prefetch_stop(struct cr_dump_ctx *c);
+int cr_task_read(struct cr_dtask *t, const char *file, char **out, struct rt_err **err);
 /* The vDSO's start in an auxv of len bytes; 0 when it has none. */
 unsigned long cr_auxv_vdso(const char *auxv, size_t len);
 

@@ -890,7 +890,7 @@ static int dump_vmas(struct cr_dump_ctx *c, struct cr_dtask *t, struct cr_img *m
 	size_t n = 0;
 	const char *root = cr_task_root(t, err);
 	/* smaps: maps' lines, and each mapping's VmFlags */
-	if (root == NULL || cr_proc_read(t->hpid, "smaps", &smaps, err) < 0 ||
+	if (root == NULL || cr_task_read(t, "smaps", &smaps, err) < 0 ||
 	    cr_parse_maps(smaps, &v, &n, err) < 0)
 		return -1;
 	int ret = 0;

@@ -120,7 +120,7 @@ static int read_limits(struct cr_dtask *t, struct rlimit rlim[NRLIM], struct rt_
 	cleanup_free char *buf = NULL;
 	bool seen[NRLIM] = { false };
 	pid_t pid = t->hpid;
-	if (cr_proc_read(pid, "limits", &buf, err) < 0)
+	if (cr_task_read(t, "limits", &buf, err) < 0)
 		return -1;
 	for (const char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		for (int r = 0; r < NRLIM; r++) {
@@ -152,7 +152,7 @@ static int read_misc(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 	cleanup_free char *pers = NULL, *cwd = NULL;
 	const char *st = cr_task_status(t, err), *root = cr_task_root(t, err);
 	if (st == NULL || root == NULL || parse_status(pid, st, m, err) < 0 ||
-	    cr_proc_read(pid, "personality", &pers, err) < 0 ||
+	    cr_task_read(t, "personality", &pers, err) < 0 ||
 	    cr_proc_link(pid, "cwd", &cwd, err) < 0)
 		return -1;
 	m->personality = (uint32_t)strtoul(pers, NULL, 16);
@@ -202,7 +202,7 @@ static int read_prctl(struct cr_dtask *t, struct misc *m, struct rt_err **err)
 	/* the same field as PR_GET_TIMERSLACK, without injecting */
 	cleanup_free char *slack = NULL;
 	long ts;
-	if (cr_proc_read(t->hpid, "timerslack_ns", &slack, NULL) == 0)
+	if (cr_task_read(t, "timerslack_ns", &slack, NULL) == 0)
 		ts = strtol(slack, NULL, 10);
 	else if (cr_inj_ok(&t->inj, "PR_GET_TIMERSLACK", SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0,
 			   0, 0, &ts, err) < 0)

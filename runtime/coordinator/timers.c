@@ -105,7 +105,7 @@ static pid_t vtid_of(const struct cr_dtask *t, pid_t htid)
 static int read_ptimers(struct cr_dtask *t, struct timers *tm, struct rt_err **err)
 {
 	cleanup_free char *buf = NULL;
-	if (cr_proc_read(t->hpid, "timers", &buf, err) < 0)
+	if (cr_task_read(t, "timers", &buf, err) < 0)
 		return -1;
 	for (const char *b = strstr(buf, "ID: "); b; b = strstr(b + 1, "\nID: ")) {
 		if (*b == '\n')

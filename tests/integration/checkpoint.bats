@@ -652,6 +652,27 @@ cgroup_procs() {
 	wait_for_state "$ID" stopped
 }
 
+@test "checkpoint of a tree that fails at its last task leaves every process running untraced" {
+	requires_verb checkpoint
+	# The process with /dev/full is dumped last, after the others (and
+	# after /proc was read ahead for all of them).
+	set_args /bin/sh -c '/bin/payload spawn 4 & /bin/payload sleep 7</dev/full & wait'
+	run_detached
+	eventually '[ "$(ferry_quiet_ps_count)" -eq 7 ]'
+	local pids p
+	pids=$(ferry_quiet_ps_pids)
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_output_has 'fd 7|/dev/full'
+	assert_eq "$(container_status "$ID")" running status
+	assert_eq "$(ferry_quiet_ps_pids)" "$pids" "the container's processes"
+	for p in $pids; do
+		assert_eq "$(awk '/^TracerPid:/ { print $2 }' "/proc/$p/status")" 0 "pid $p's TracerPid"
+		[[ "$(awk '/^State:/ { print $2 }' "/proc/$p/status")" != [tT] ]]
+	done
+	[ ! -e "$IMG/inventory.img" ]
+}
+
 @test "stats-dump.json holds the dump's timings and page counts" {
 	requires_verb checkpoint
 	payload_args eat 8
@@ -806,6 +827,11 @@ cgroup_procs() {
 
 ferry_quiet_ps_count() {
 	"$FERRY" --root "$ROOT" ps -f json "$ID" 2>/dev/null | jq length
+}
+
+# The container's host pids, sorted, one line.
+ferry_quiet_ps_pids() {
+	"$FERRY" --root "$ROOT" ps -f json "$ID" 2>/dev/null | jq -r 'sort | map(tostring) | join(" ")'
 }
 
 # --ext-unix-sk: a peer outside the container, reachable from inside by its
