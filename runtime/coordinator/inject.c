@@ -92,6 +92,8 @@ void cr_reap_tracees(const pid_t *tids, size_t n, int timeout_ms)
 	bool *done = xcalloc(n ? n : 1, sizeof(*done));
 	size_t left = n;
 	uint64_t end = cr_now_us() + (uint64_t)timeout_ms * 1000;
+	/* a dying tree is gone in a few ms: look often at first */
+	useconds_t nap = 50;
 	while (left > 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (done[i])
@@ -104,7 +106,8 @@ void cr_reap_tracees(const pid_t *tids, size_t n, int timeout_ms)
 		}
 		if (left == 0 || cr_now_us() > end)
 			break;
-		usleep(1000);
+		usleep(nap);
+		nap = nap < 1000 ? 2 * nap : 1000;
 	}
 	free(done);
 }

@@ -230,12 +230,14 @@ void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 	if (f && (kill_tree || !f->keep_frozen))
 		f->freeze(f->arg, false, &e);
 	c->frozen = false;
+	/* frozen until thawed: a killed tree is gone from here on, however
+	 * long the kernel takes to free its memory */
+	if (c->frozen_at)
+		c->st->frozen_time_us = cr_now_us() - c->frozen_at;
 	/* Reap our tracees so their parents see them exit; after the thaw,
 	 * as a task frozen by the v1 freezer cannot die. */
 	if (kill_tree)
 		cr_reap_tracees(c->seized, c->n_seized, 10000);
-	if (c->frozen_at)
-		c->st->frozen_time_us = cr_now_us() - c->frozen_at;
 	free(c->seized);
 	c->seized = NULL;
 	c->n_seized = 0;
