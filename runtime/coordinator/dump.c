@@ -298,7 +298,6 @@ static void free_ctx(struct cr_dump_ctx *c)
 	cr_sk_dump_free(c);
 	cr_mm_dump_free(c);
 	cr_track_free(c);
-	free(c->iobuf);
 	free(c->seized);
 }
 

@@ -195,8 +195,9 @@ static void print_memory(FILE *f, yajl_val t)
 	yajl_val mm = get(t, "memory"), vmas = get(mm, "vmas");
 	long long pages = num(mm, "pages");
 	long long parent = num(mm, "pages_in_parent");
-	fprintf(f, "  memory: %zu mappings, %lld %s in %s (%.2f MiB)", len(vmas), pages,
+	fprintf(f, "  memory: %zu mappings, %lld %s in %s%s%s (%.2f MiB)", len(vmas), pages,
 		plural(pages, "page", "pages"), str_or(mm, "pages_file", "?"),
+		str(mm, "pages_file_2") ? " and " : "", str_or(mm, "pages_file_2", ""),
 		num(mm, "bytes") / 1048576.0);
 	long long cow = num(mm, "pages_in_other_tasks");
 	if (parent > 0)

@@ -36,7 +36,8 @@ enum cr_rec_type {
 	CR_R_PAGE_PARENT, /* pagemap-PID.img: vaddr, nr_pages unchanged since the parent */
 	CR_R_LINEAGE,     /* inventory.img: pre-dump or not, dump id, parent's id */
 	CR_R_CTTY,        /* files.img: a session's controlling terminal (ctty.c) */
-	CR_R_PAGE_COW,    /* pagemap-PID.img: vaddr, nr_pages, owner vpid, page in its file */
+	CR_R_PAGE_COW,    /* pagemap-PID.img: vaddr, nr_pages, owner vpid, page, which file */
+	CR_R_PAGE_PART,   /* pagemap-PID.img: vaddr, nr_pages, page in pages-PID.1.img */
 };
 
 /* Every dump has a random id; a dump made against a parent records the
@@ -222,8 +223,7 @@ struct cr_dump_ctx {
 	struct cr_file_seen *files;
 	struct cr_img *files_img; /* files.img, written by files.c */
 	struct cr_sk_index *sk_index; /* built on first use (sockets.h) */
-	void *iobuf;              /* memory copy buffer */
-	size_t iobuf_size;
+	void *iobuf[2];           /* mem.c's sinks, one per page file */
 	pid_t *seized;            /* every thread we PTRACE_SEIZEd */
 	size_t n_seized;
 	bool frozen;

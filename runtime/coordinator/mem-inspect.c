@@ -94,25 +94,26 @@ static int check_pages_file(int dirfd, const char *tag, uint64_t npages,
 	return 0;
 }
 
-/* The runs in other tasks' page files (or earlier in this one's) point at
- * pages those files have. */
-static int check_cow_runs(int dirfd, pid_t pid, const struct cr_mm *mm, struct rt_err **err)
+/* The runs with a position of their own (in another task's page files,
+ * or in a second page file) point at pages those files have. */
+static int check_placed_runs(int dirfd, pid_t pid, const struct cr_mm *mm, struct rt_err **err)
 {
 	for (size_t i = 0; i < mm->n_runs; i++) {
 		const struct cr_run *r = &mm->runs[i];
 		char tag[32];
 		uint64_t have;
-		if (r->owner == 0)
+		if (r->owner == 0 && r->part == 0)
 			continue;
-		snprintf(tag, sizeof(tag), "%d", (int)r->owner);
+		snprintf(tag, sizeof(tag), "%d%s", (int)(r->owner ? r->owner : pid),
+			 r->part ? ".1" : "");
 		if (page_file_pages(dirfd, tag, &have, err) < 0)
 			return rt_err_wrap(err, "pagemap-%d.img: record %zu", pid, i);
-		if (r->pos + r->npages > (r->owner == pid ? mm->npages : have))
+		if (r->pos + r->npages > have)
 			return rt_err_set(err, 0, "pagemap-%d.img: record %zu: pages %llu-%llu of "
 					  "pages-%s.img, which holds %llu", pid, i,
 					  (unsigned long long)r->pos,
 					  (unsigned long long)(r->pos + r->npages - 1), tag,
-					  (unsigned long long)(r->owner == pid ? mm->npages : have));
+					  (unsigned long long)have);
 	}
 	return 0;
 }
@@ -188,8 +189,12 @@ int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc 
 		ret = check_layout(t->vpid, mm, per_vma, err);
 	if (ret == 0)
 		ret = check_pages_file(c->o->images_dirfd, tag, mm->npages, err);
+	char part_tag[40];
+	snprintf(part_tag, sizeof(part_tag), "%s.1", tag);
+	if (ret == 0 && mm->part_pages)
+		ret = check_pages_file(c->o->images_dirfd, part_tag, mm->part_pages, err);
 	if (ret == 0)
-		ret = check_cow_runs(c->o->images_dirfd, t->vpid, mm, err);
+		ret = check_placed_runs(c->o->images_dirfd, t->vpid, mm, err);
 	if (ret == 0) {
 		cr_desc_map(d, "memory");
 		cr_desc_str(d, "exe", mm->exe);
@@ -197,8 +202,11 @@ int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc 
 		cr_desc_hex(d, "brk", mm->f[5]);
 		cr_desc_hex(d, "start_stack", mm->f[6]);
 		cr_desc_strf(d, "pages_file", "pages-%s.img", tag);
-		cr_desc_uint(d, "pages", mm->npages);
-		cr_desc_uint(d, "bytes", mm->npages * CR_PAGE);
+		char second[64];
+		snprintf(second, sizeof(second), "pages-%s.img", part_tag);
+		cr_desc_str(d, "pages_file_2", mm->part_pages ? second : NULL);
+		cr_desc_uint(d, "pages", mm->npages + mm->part_pages);
+		cr_desc_uint(d, "bytes", (mm->npages + mm->part_pages) * CR_PAGE);
 		cr_desc_uint(d, "pages_in_parent", mm->parent_pages);
 		cr_desc_uint(d, "pages_in_other_tasks", mm->cow_pages);
 		ret = describe_vmas(c, mm, per_vma, d, err);

@@ -76,19 +76,22 @@ int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
 		if (k <= 0)
 			return k;
 		uint32_t owner = 0;
+		uint8_t part = r.type == CR_R_PAGE_PART;
+		bool cow = r.type == CR_R_PAGE_COW;
 		run.in_parent = r.type == CR_R_PAGE_PARENT;
-		if ((r.type != CR_R_PAGE_RUN && r.type != CR_R_PAGE_COW && !run.in_parent) ||
+		if ((r.type != CR_R_PAGE_RUN && r.type != CR_R_PAGE_PART && !cow && !run.in_parent) ||
 		    cr_get_u64(&r, "addr", &run.off, err) < 0 ||
 		    cr_get_u64(&r, "pages", &run.npages, err) < 0 ||
-		    (r.type == CR_R_PAGE_COW && (cr_get_u32(&r, "owner", &owner, err) < 0 ||
-						 cr_get_u64(&r, "pos", &run.pos, err) < 0)) ||
-		    cr_rd_done(&r, err) < 0)
+		    (cow && cr_get_u32(&r, "owner", &owner, err) < 0) ||
+		    ((cow || part) && cr_get_u64(&r, "pos", &run.pos, err) < 0) ||
+		    (cow && cr_get_u8(&r, "part", &part, err) < 0) || cr_rd_done(&r, err) < 0)
 			return rt_err_set(err, 0, "%s: bad record %zu", name, r.index);
 		if (run.npages == 0 || run.npages > (1ull << 36) || run.off % CR_PAGE ||
-		    (r.type == CR_R_PAGE_COW &&
-		     (owner == 0 || owner > INT32_MAX || run.pos > (1ull << 36))))
+		    run.pos > (1ull << 36) || part > 1 ||
+		    (cow && (owner == 0 || owner > INT32_MAX)))
 			return rt_err_set(err, 0, "%s: record %zu: bad run", name, r.index);
 		run.owner = (pid_t)owner;
+		run.part = part;
 		if (r.type == CR_R_PAGE_RUN) {
 			run.pos = pos;
 			pos += run.npages;
@@ -142,6 +145,7 @@ static void merge_runs(const struct cr_run *in, size_t n, const struct cr_run *p
 						  .npages = (hi - lo) / CR_PAGE,
 						  .layer = p[q].layer,
 						  .owner = p[q].owner,
+						  .part = p[q].part,
 						  .pos = p[q].pos + (lo - ps) / CR_PAGE};
 		}
 	}
@@ -189,7 +193,7 @@ static int resolve_layer(struct cr_restore_ctx *c, size_t k, const char *tag,
 	mm->layer_pages[k] = 0;
 	for (size_t i = 0; i < n; i++) {
 		r[i].layer = (uint32_t)k;
-		if (!r[i].in_parent && !r[i].owner)
+		if (!r[i].in_parent && !r[i].owner && !r[i].part)
 			mm->layer_pages[k] += r[i].npages;
 	}
 	return resolve_runs(c, k, tag, mm, r, n, out, n_out, err);
@@ -309,6 +313,8 @@ int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
 			mm->parent_pages += mm->runs[i].npages;
 		else if (mm->runs[i].owner)
 			mm->cow_pages += mm->runs[i].npages;
+		else if (mm->runs[i].part)
+			mm->part_pages += mm->runs[i].npages;
 		else
 			mm->npages += mm->runs[i].npages;
 	return 0;
@@ -777,12 +783,13 @@ static int fill_run(struct page_filler *pf, struct uffd_work *w, const struct cr
 	return cr_mem_write(pf->pid, r->off, data, len, err);
 }
 
-/* The page files the runs use, mapped: one per layer and owner (0: the
- * task's own). need: the pages its runs reach; a file with fewer is
- * truncated. */
+/* The page files the runs use, mapped: one per layer, owner (0: the
+ * task's own) and part. need: the pages its runs reach; a file with fewer
+ * is truncated. */
 struct page_file {
 	uint32_t layer;
 	pid_t owner;
+	uint8_t part;
 	uint64_t need;
 	void *map;
 	size_t len;
@@ -794,24 +801,25 @@ struct page_files {
 	size_t n;
 };
 
-static struct page_file *pf_find(const struct page_files *pf, uint32_t layer, pid_t owner)
+static struct page_file *pf_find(const struct page_files *pf, const struct cr_run *r)
 {
 	for (size_t i = 0; i < pf->n; i++)
-		if (pf->f[i].layer == layer && pf->f[i].owner == owner)
+		if (pf->f[i].layer == r->layer && pf->f[i].owner == r->owner &&
+		    pf->f[i].part == r->part)
 			return &pf->f[i];
 	return NULL;
 }
 
-static struct page_file *pf_use(struct page_files *pf, const struct cr_mm *mm, uint32_t layer,
-				pid_t owner)
+static struct page_file *pf_use(struct page_files *pf, const struct cr_mm *mm,
+				const struct cr_run *r)
 {
-	struct page_file *f = pf_find(pf, layer, owner);
+	struct page_file *f = pf_find(pf, r);
 	if (f)
 		return f;
 	pf->f = xrealloc(pf->f, (pf->n + 1) * sizeof(*pf->f));
 	f = &pf->f[pf->n++];
-	*f = (struct page_file){.layer = layer, .owner = owner,
-				.need = owner ? 0 : mm->layer_pages[layer]};
+	*f = (struct page_file){.layer = r->layer, .owner = r->owner, .part = r->part,
+				.need = r->owner || r->part ? 0 : mm->layer_pages[r->layer]};
 	return f;
 }
 
@@ -830,22 +838,25 @@ static int map_layers(struct cr_restore_ctx *c, struct cr_rtask *t, const char *
 {
 	struct cr_mm *mm = t->mm;
 	memset(pf, 0, sizeof(*pf));
-	pf_use(pf, mm, 0, 0); /* its size is checked even when nothing is used */
+	/* its size is checked even when nothing is used */
+	pf_use(pf, mm, &(struct cr_run){ 0 });
 	for (size_t i = 0; i < mm->n_runs; i++) {
 		struct cr_run *r = &mm->runs[i];
 		if (r->owner == t->vpid)
 			r->owner = 0;
 		if (r->layer >= c->n_layers || r->layer >= CR_MAX_LAYERS)
 			return rt_err_set(err, 0, "pagemap-%s.img: run %zu has no layer", tag, i);
-		struct page_file *f = pf_use(pf, mm, r->layer, r->owner);
+		struct page_file *f = pf_use(pf, mm, r);
 		if (r->pos + r->npages > f->need)
 			f->need = r->pos + r->npages;
 	}
 	for (size_t i = 0; i < pf->n; i++) {
 		struct page_file *f = &pf->f[i];
-		char owner_tag[32];
-		snprintf(owner_tag, sizeof(owner_tag), "%d", (int)f->owner);
-		int ret = cr_map_pages(c->layer[f->layer], f->owner ? owner_tag : tag, f->need,
+		char file_tag[48], owner[16];
+		snprintf(owner, sizeof(owner), "%d", (int)f->owner);
+		snprintf(file_tag, sizeof(file_tag), "%s%s", f->owner ? owner : tag,
+			 f->part ? ".1" : "");
+		int ret = cr_map_pages(c->layer[f->layer], file_tag, f->need,
 				       &f->map, &f->len, &f->data, err);
 		if (ret < 0) {
 			uint32_t layer = f->layer;
@@ -881,7 +892,7 @@ static int fill_pages(struct cr_restore_ctx *c, struct cr_rtask *t, const struct
 					 tag, (unsigned long)r->off, (unsigned long)r->npages);
 		else
 			ret = fill_run(&f, &w, m, r,
-				       pf_find(&files, r->layer, r->owner)->data + r->pos * CR_PAGE,
+				       pf_find(&files, r)->data + r->pos * CR_PAGE,
 				       err);
 		restored += r->npages;
 	}
@@ -1024,9 +1035,9 @@ static int create_shmem(struct cr_restore_ctx *c, const struct cr_vma *m, int *f
 		return -1;
 	for (size_t i = 0; i < n_runs; i++) {
 		npages += runs[i].npages;
-		if (runs[i].in_parent || runs[i].owner)
+		if (runs[i].in_parent || runs[i].owner || runs[i].part)
 			return rt_err_set(err, 0, "pagemap-%s.img: shared memory is never in a "
-					  "parent dump or a task's page file", tag);
+					  "parent dump or a task's page files", tag);
 		if (runs[i].off + runs[i].npages * CR_PAGE > size)
 			return rt_err_set(err, 0, "pagemap-%s.img: run beyond the object", tag);
 	}

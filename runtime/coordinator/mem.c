@@ -13,6 +13,10 @@
  *   into a buffer.
  * mem-sink.c writes behind the reading once the dump is big enough to be
  * worth a writer thread (runtime/coordinator/PERFORMANCE.md has the figures).
+ * A task that vmsplices its pages splits them over two page files,
+ * pages-PID.img and pages-PID.1.img, one pipe and one writer thread each:
+ * writes into one tmpfs file serialise on its inode, and two writers are
+ * what two cores give (CR_R_PAGE_PART runs are in the second).
  * In a dump of several processes, a page the tasks share copy-on-write
  * (forked and not written since; found by its page frame in
  * /proc/PID/pagemap) is written once, by the first task that has it; the
@@ -81,6 +85,7 @@ struct cr_shm_seen {
 struct cow_page {
 	uint64_t pfn, pos;
 	pid_t owner;
+	int part; /* which of the owner's page files */
 };
 struct cr_cow {
 	size_t n, cap; /* cap: a power of two */
@@ -103,7 +108,7 @@ static const struct cow_page *cow_find(const struct cr_cow *t, uint64_t pfn)
 	return p->pfn ? p : NULL;
 }
 
-static void cow_add(struct cr_cow *t, uint64_t pfn, pid_t owner, uint64_t pos)
+static void cow_add(struct cr_cow *t, uint64_t pfn, pid_t owner, int part, uint64_t pos)
 {
 	if (2 * (t->n + 1) > t->cap) {
 		struct cr_cow old = *t;
@@ -117,7 +122,7 @@ static void cow_add(struct cr_cow *t, uint64_t pfn, pid_t owner, uint64_t pos)
 	struct cow_page *p = cow_slot(t, pfn);
 	if (p->pfn == 0)
 		t->n++;
-	*p = (struct cow_page){ .pfn = pfn, .pos = pos, .owner = owner };
+	*p = (struct cow_page){ .pfn = pfn, .pos = pos, .owner = owner, .part = part };
 }
 
 /* One maps line (l up to nl, or to its end) into m. */
@@ -257,14 +262,17 @@ struct page_writer {
 	struct cr_dump_ctx *c;
 	struct cr_dtask *t;
 	pid_t pid;
-	struct cr_img *pages, *pagemap;
-	struct cr_sink *sink;
+	const char *tag;
+	/* pages[1] and sink[1]: the second page file, with pipes (parts) */
+	struct cr_img *pages[2], *pagemap;
+	struct cr_sink *sink[2];
+	bool parts;
 	struct task_pipe tp;
 	size_t used; /* bytes in the batch (remote[0..nr)) */
 	struct iovec remote[IOV_BATCH];
 	size_t nr;
 	bool no_scan; /* the kernel has no PAGEMAP_SCAN */
-	uint64_t pos; /* pages given to the page file so far */
+	uint64_t pos[2]; /* pages given to each page file so far */
 	/* Set for a process's private pages when the dump has several: its
 	 * shared pages are looked up in c->cow by their frames. */
 	struct cr_cow *cow;
@@ -272,21 +280,41 @@ struct page_writer {
 	uint64_t *pm; /* PAGEMAP_CHUNK entries */
 };
 
-/* The dump's sink lives in c->iobuf until cr_mm_dump_free. */
-static struct cr_sink *sink_of(struct cr_dump_ctx *c)
+/* The dump's sinks live in c->iobuf[] until cr_mm_dump_free. */
+static struct cr_sink *sink_of(struct cr_dump_ctx *c, int k)
 {
-	if (c->iobuf == NULL)
-		c->iobuf = cr_sink_new(&c->st->memwrite_time_us);
-	return c->iobuf;
+	if (c->iobuf[k] == NULL)
+		c->iobuf[k] = cr_sink_new(&c->st->memwrite_time_us);
+	return c->iobuf[k];
 }
 
-static void pw_init(struct page_writer *w, struct cr_dump_ctx *c, struct cr_dtask *t)
+static void pw_init(struct page_writer *w, struct cr_dump_ctx *c, struct cr_dtask *t,
+		    const char *tag)
 {
 	*w = (struct page_writer){.c = c,
 				  .t = t,
 				  .pid = t->hpid,
-				  .sink = sink_of(c),
+				  .tag = tag,
+				  .sink = {sink_of(c, 0), NULL},
 				  .tp = {.rfd = {-1, -1}, .task_wfd = {-1, -1}, .mem_fd = -1}};
+}
+
+/* Which page file the batch being filled goes to: with parts, pipe k's
+ * batches go to page file k. */
+static int batch_part(const struct page_writer *w)
+{
+	return w->parts && w->tp.n ? w->tp.cur : 0;
+}
+
+/* The second page file and its sink, made on first use. */
+static int pw_part1(struct page_writer *w, struct rt_err **err)
+{
+	if (w->pages[1])
+		return 0;
+	char name[96];
+	snprintf(name, sizeof(name), "pages-%s.1.img", w->tag);
+	w->sink[1] = sink_of(w->c, 1);
+	return cr_img_create(w->c->o->images_dirfd, name, CR_IMG_PAGES, &w->pages[1], err);
 }
 
 /* ---- the task vmsplices its pages into a pipe ---- */
@@ -385,7 +413,10 @@ static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
 	while (w->nr > 0) {
 		size_t len = w->nr * sizeof(struct iovec);
 		long n;
-		cr_sink_wait(w->sink, 1); /* the other pipe may be queued, not this */
+		int k = batch_part(w);
+		/* this pipe empty: with parts its sink holds nothing else; else
+		 * the other pipe may be queued, not this */
+		cr_sink_wait(w->sink[k], w->parts ? 0 : 1);
 		uint64_t t0 = cr_now_us();
 		if (pwrite(tp->mem_fd, w->remote, len, (off_t)t->scratch) != (ssize_t)len)
 			return rt_err_set(err, errno, "pid %d: write the scratch page", w->pid);
@@ -398,13 +429,18 @@ static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
 					  "pid %d: vmsplice of %zu bytes at %p "
 					  "gave %ld",
 					  w->pid, w->used, w->remote[0].iov_base, n);
-		if (cr_sink_put_pipe(w->sink, w->pages, tp->rfd[tp->cur], (size_t)n, err) < 0)
+		if (cr_sink_put_pipe(w->sink[k], w->pages[k], tp->rfd[tp->cur], (size_t)n, err) < 0)
 			return -1;
-		tp->cur ^= 1;
 		w->c->st->pages_written += (uint64_t)n / CR_PAGE;
 		w->used -= (size_t)n;
 		pw_advance(w, (size_t)n);
+		/* with parts, the rest of a short vmsplice goes into the same
+		 * pipe: its pages are recorded in that pipe's page file */
+		if (!w->parts)
+			tp->cur ^= 1;
 	}
+	if (w->parts)
+		tp->cur ^= 1;
 	return 0;
 }
 
@@ -419,7 +455,7 @@ static int pw_flush(struct page_writer *w, struct rt_err **err)
 	if (w->tp.n)
 		return pw_vmsplice(w, err);
 	size_t cap, n = w->used;
-	uint8_t *buf = cr_sink_buf(w->sink, &cap);
+	uint8_t *buf = cr_sink_buf(w->sink[0], &cap);
 	uint64_t t0 = cr_now_us();
 	struct iovec local = {buf, n};
 	ssize_t r = process_vm_readv(w->pid, &local, 1, w->remote, w->nr, 0);
@@ -431,7 +467,7 @@ static int pw_flush(struct page_writer *w, struct rt_err **err)
 				  w->pid, n, w->remote[0].iov_base);
 	w->nr = w->used = 0;
 	w->c->st->pages_written += n / CR_PAGE;
-	if (cr_sink_put(w->sink, w->pages, n, err) < 0)
+	if (cr_sink_put(w->sink[0], w->pages[0], n, err) < 0)
 		return -1;
 	/* A whole buffer: this task has enough pages for the pipes. */
 	return n == cap && !w->tp.tried ? tp_open(w, err) : 0;
@@ -453,7 +489,7 @@ static int pw_read_mem(struct page_writer *w, unsigned long addr, size_t n, size
 	size_t cap;
 	if (pw_flush(w, err) < 0)
 		return -1;
-	uint8_t *buf = cr_sink_buf(w->sink, &cap);
+	uint8_t *buf = cr_sink_buf(w->sink[0], &cap);
 	*done = n < cap ? n : cap;
 	uint64_t t0 = cr_now_us();
 	int ret = cr_mem_read(w->pid, addr, buf, *done, err);
@@ -461,64 +497,88 @@ static int pw_read_mem(struct page_writer *w, unsigned long addr, size_t n, size
 	if (ret < 0)
 		return -1;
 	w->c->st->pages_written += *done / CR_PAGE;
-	return cr_sink_put(w->sink, w->pages, *done, err);
+	return cr_sink_put(w->sink[0], w->pages[0], *done, err);
 }
 
 /* One run of pages for the page file; off is what the pagemap record says
  * (address or shmem offset). Unreadable mappings go through /proc/PID/mem. */
-static int pw_add_own(struct page_writer *w, unsigned long addr, uint64_t off, size_t npages,
-		      bool readable, struct rt_err **err)
-{
-	struct cr_rec r;
-	cr_rec_init(&r, CR_R_PAGE_RUN);
-	cr_put_u64(&r, off);
-	cr_put_u64(&r, npages);
-	int ret = cr_img_write(w->pagemap, &r, err);
-	cr_rec_free(&r);
-	if (ret < 0)
-		return -1;
-	w->pos += npages;
-	size_t left = npages * CR_PAGE;
-	while (left > 0) {
-		size_t n, room;
-		if (!readable) {
-			if (pw_read_mem(w, addr, left, &n, err) < 0)
-				return -1;
-		} else {
-			while ((room = pw_room(w)) == 0)
-				if (pw_flush(w, err) < 0)
-					return -1;
-			n = left < room ? left : room;
-			w->remote[w->nr++] = (struct iovec){(void *)addr, n};
-			w->used += n;
-		}
-		addr += n;
-		left -= n;
-	}
-	return 0;
-}
-
-/* A run of pages another task's page file holds (from its page pos on). */
-static int pw_add_cow(struct page_writer *w, unsigned long addr, size_t npages, pid_t owner,
-		      uint64_t pos, struct rt_err **err)
-{
-	struct cr_rec r;
-	cr_rec_init(&r, CR_R_PAGE_COW);
-	cr_put_u64(&r, addr);
-	cr_put_u64(&r, npages);
-	cr_put_u32(&r, (uint32_t)owner);
-	cr_put_u64(&r, pos);
-	int ret = cr_img_write(w->pagemap, &r, err);
-	cr_rec_free(&r);
-	w->c->st->pages_deduplicated += npages;
-	return ret;
-}
-
 /* The frame of a present page another task may map too, from its pagemap
  * entry; 0 for any other. */
 static uint64_t shared_pfn(uint64_t e)
 {
 	return (e & (PM_PRESENT | PM_SWAP | PM_EXCLUSIVE)) == PM_PRESENT ? e & PM_PFN : 0;
+}
+
+/* The record of npages at off in page file k from its page pos on: the
+ * first file's runs follow each other, the second's say where. */
+static int pw_record(struct page_writer *w, int k, uint64_t off, size_t npages, uint64_t pos,
+		     struct rt_err **err)
+{
+	struct cr_rec r;
+	cr_rec_init(&r, k ? CR_R_PAGE_PART : CR_R_PAGE_RUN);
+	cr_put_u64(&r, off);
+	cr_put_u64(&r, npages);
+	if (k)
+		cr_put_u64(&r, pos);
+	int ret = cr_img_write(w->pagemap, &r, err);
+	cr_rec_free(&r);
+	return ret;
+}
+
+/* One run of pages for the page files; off is what the pagemap record says
+ * (address or shmem offset). Each piece goes into the batch being filled,
+ * and is recorded in that batch's page file; with pm (its pagemap
+ * entries), its shared pages are remembered where they went. Unreadable
+ * mappings go through /proc/PID/mem, into the first file. */
+static int pw_add_own(struct page_writer *w, unsigned long addr, uint64_t off, size_t npages,
+		      bool readable, const uint64_t *pm, struct rt_err **err)
+{
+	if (!readable) {
+		if (pw_record(w, 0, off, npages, 0, err) < 0)
+			return -1;
+		w->pos[0] += npages;
+		for (size_t left = npages * CR_PAGE, n; left > 0; addr += n, left -= n)
+			if (pw_read_mem(w, addr, left, &n, err) < 0)
+				return -1;
+		return 0;
+	}
+	for (size_t left = npages * CR_PAGE, n, room; left > 0; left -= n) {
+		while ((room = pw_room(w)) == 0)
+			if (pw_flush(w, err) < 0)
+				return -1;
+		n = left < room ? left : room;
+		int k = batch_part(w);
+		size_t np = n / CR_PAGE;
+		if ((k && pw_part1(w, err) < 0) || pw_record(w, k, off, np, w->pos[k], err) < 0)
+			return -1;
+		for (size_t j = 0; pm && j < np; j++)
+			if (shared_pfn(pm[j]))
+				cow_add(w->cow, shared_pfn(pm[j]), w->t->vpid, k, w->pos[k] + j);
+		w->pos[k] += np;
+		pm = pm ? pm + np : NULL;
+		w->remote[w->nr++] = (struct iovec){(void *)addr, n};
+		w->used += n;
+		addr += n;
+		off += n;
+	}
+	return 0;
+}
+
+/* A run of pages another task's page file holds (p's, from p's page on). */
+static int pw_add_cow(struct page_writer *w, unsigned long addr, size_t npages,
+		      const struct cow_page *p, struct rt_err **err)
+{
+	struct cr_rec r;
+	cr_rec_init(&r, CR_R_PAGE_COW);
+	cr_put_u64(&r, addr);
+	cr_put_u64(&r, npages);
+	cr_put_u32(&r, (uint32_t)p->owner);
+	cr_put_u64(&r, p->pos);
+	cr_put_u8(&r, (uint8_t)p->part);
+	int ret = cr_img_write(w->pagemap, &r, err);
+	cr_rec_free(&r);
+	w->c->st->pages_deduplicated += npages;
+	return ret;
 }
 
 /* Where such a page is, when it was written already. */
@@ -538,21 +598,20 @@ static int pw_add_entries(struct page_writer *w, unsigned long addr, const uint6
 	while (k < n) {
 		size_t s = k;
 		const struct cow_page *p;
-		for (; k < n && (p = cow_of(w->cow, pm[k])) == NULL; k++)
-			if (shared_pfn(pm[k]))
-				cow_add(w->cow, shared_pfn(pm[k]), w->t->vpid, w->pos + (k - s));
+		while (k < n && (p = cow_of(w->cow, pm[k])) == NULL)
+			k++;
 		if (k > s && pw_add_own(w, addr + s * CR_PAGE, addr + s * CR_PAGE, k - s, true,
-					err) < 0)
+					pm + s, err) < 0)
 			return -1;
 		if (k == n)
 			break;
-		pid_t owner = p->owner;
-		uint64_t pos = p->pos;
-		for (s = k++; k < n && (p = cow_of(w->cow, pm[k])) != NULL && p->owner == owner &&
-			      p->pos == pos + (k - s);
+		const struct cow_page first = *p;
+		for (s = k++; k < n && (p = cow_of(w->cow, pm[k])) != NULL &&
+			      p->owner == first.owner && p->part == first.part &&
+			      p->pos == first.pos + (k - s);
 		     k++)
 			;
-		if (pw_add_cow(w, addr + s * CR_PAGE, k - s, owner, pos, err) < 0)
+		if (pw_add_cow(w, addr + s * CR_PAGE, k - s, &first, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -564,7 +623,7 @@ static int pw_add(struct page_writer *w, unsigned long addr, uint64_t off, size_
 		  bool readable, struct rt_err **err)
 {
 	if (w->cow == NULL || !readable)
-		return pw_add_own(w, addr, off, npages, readable, err);
+		return pw_add_own(w, addr, off, npages, readable, NULL, err);
 	if (w->pm == NULL)
 		w->pm = xmalloc(PAGEMAP_CHUNK * sizeof(uint64_t));
 	for (size_t i = 0; i < npages;) {
@@ -776,41 +835,46 @@ void cr_mm_dump_free(struct cr_dump_ctx *c)
 		free(c->cow->v);
 	free(c->cow);
 	c->cow = NULL;
-	cr_sink_free(c->iobuf);
-	c->iobuf = NULL;
+	for (int k = 0; k < 2; k++) {
+		cr_sink_free(c->iobuf[k]);
+		c->iobuf[k] = NULL;
+	}
 }
 
-static int open_pair(struct cr_dump_ctx *c, const char *tag, struct page_writer *w,
-		     struct rt_err **err)
+static int open_pair(struct cr_dump_ctx *c, struct page_writer *w, struct rt_err **err)
 {
 	char name[96];
-	snprintf(name, sizeof(name), "pagemap-%s.img", tag);
+	snprintf(name, sizeof(name), "pagemap-%s.img", w->tag);
 	if (cr_img_create(c->o->images_dirfd, name, CR_IMG_PAGEMAP, &w->pagemap, err) < 0)
 		return -1;
-	snprintf(name, sizeof(name), "pages-%s.img", tag);
-	return cr_img_create(c->o->images_dirfd, name, CR_IMG_PAGES, &w->pages, err);
+	snprintf(name, sizeof(name), "pages-%s.img", w->tag);
+	return cr_img_create(c->o->images_dirfd, name, CR_IMG_PAGES, &w->pages[0], err);
 }
 
 static int close_pair(struct page_writer *w, int ret, struct rt_err **err)
 {
 	if (ret == 0)
 		ret = pw_flush(w, err);
-	/* Always: the writer may still hold the pages image. */
-	if (cr_sink_sync(w->sink, ret == 0 ? err : NULL) < 0)
-		ret = -1;
+	/* Always: the writers may still hold the pages images. */
+	for (int k = 0; k < 2; k++)
+		if (w->sink[k] && cr_sink_sync(w->sink[k], ret == 0 ? err : NULL) < 0)
+			ret = -1;
 	if (tp_close(w, ret == 0 ? err : NULL) < 0)
 		ret = -1;
 	if (ret == 0) {
 		ret = cr_img_close(w->pagemap, err);
 		w->pagemap = NULL;
-		if (cr_img_close(w->pages, err) < 0)
-			ret = -1;
-		w->pages = NULL;
 	}
+	for (int k = 0; k < 2 && ret == 0; k++)
+		if (w->pages[k]) {
+			ret = cr_img_close(w->pages[k], err);
+			w->pages[k] = NULL;
+		}
 	if (w->pagemap)
 		cr_img_abort(w->pagemap);
-	if (w->pages)
-		cr_img_abort(w->pages);
+	for (int k = 0; k < 2; k++)
+		if (w->pages[k])
+			cr_img_abort(w->pages[k]);
 	free(w->pm);
 	w->pm = NULL;
 	return ret;
@@ -860,8 +924,8 @@ static int dump_shmem(struct cr_dump_ctx *c, struct cr_dtask *t, int pagemap_fd,
 	char tag[64];
 	snprintf(tag, sizeof(tag), "shmem-%lu", (unsigned long)m->ino);
 	struct page_writer w;
-	pw_init(&w, c, t);
-	if (open_pair(c, tag, &w, err) < 0)
+	pw_init(&w, c, t, tag);
+	if (open_pair(c, &w, err) < 0)
 		return close_pair(&w, -1, err);
 	int ret = dump_shmem_extents(&w, m, err);
 	if (ret == 1)
@@ -984,14 +1048,15 @@ int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 	char tag[32];
 	snprintf(tag, sizeof(tag), "%d", t->vpid);
 	struct page_writer w;
-	pw_init(&w, c, t);
+	pw_init(&w, c, t, tag);
+	w.parts = true; /* a task's own pages: two files once it has pipes */
 	if (c->n > 1) {
 		if (c->cow == NULL)
 			c->cow = xcalloc(1, sizeof(*c->cow));
 		w.cow = c->cow;
 		w.pagemap_fd = pagemap_fd;
 	}
-	int ret = open_pair(c, tag, &w, err);
+	int ret = open_pair(c, &w, err);
 	if (ret == 0)
 		ret = write_mm_record(t, mm, err);
 	if (ret == 0)

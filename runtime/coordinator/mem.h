@@ -60,7 +60,8 @@ struct cr_mm {
 	size_t n;
 	struct cr_run *runs;
 	size_t n_runs;
-	uint64_t npages;     /* in this image's page file */
+	uint64_t npages;     /* in this image's (first) page file */
+	uint64_t part_pages; /* in its second page file */
 	uint64_t parent_pages; /* recorded as in the parent */
 	uint64_t cow_pages;  /* recorded as in another task's page file */
 	uint64_t anon_pages; /* of the restored pages, those in CR_VMA_ANON mappings */
@@ -76,8 +77,9 @@ struct cr_run {
 	uint64_t off, npages; /* address (or shmem offset) and length */
 	bool in_parent;       /* as recorded: unchanged since the parent dump */
 	uint32_t layer;       /* where the data is: 0 this image, k its k-th parent */
-	pid_t owner;          /* 0: in this task's page file; else in that task's
+	pid_t owner;          /* 0: in this task's page files; else in that task's
 			       * (the pages were shared copy-on-write) */
+	uint8_t part;         /* 0: pages-TAG.img, 1: pages-TAG.1.img */
 	uint64_t pos;         /* first page of the data in that page file */
 };
 
@@ -91,8 +93,8 @@ int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
 int cr_mm_describe(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_desc *d,
 		   struct rt_err **err);
 /* Read a pagemap-TAG.img; *runs is malloc'd, every run at layer 0 with its
- * position in the page file (its owner's, for a CR_R_PAGE_COW run); runs
- * recorded as in the parent have none. */
+ * page file (its owner's, for a CR_R_PAGE_COW run) and its position there;
+ * runs recorded as in the parent have none. */
 int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
 		 struct rt_err **err);
 /* Replace the in-parent runs of mm by where their pages are in the parent

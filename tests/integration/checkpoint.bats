@@ -784,6 +784,39 @@ cgroup_procs() {
 	eventually '[ "$(children_in_ns | wc -w)" -eq 3 ]'
 }
 
+@test "a task's pages go to two page files, and restore needs both" {
+	requires_verb checkpoint restore inspect
+	skip_if_runc "ferry's own image format"
+	payload_args eat 32
+	run_detached
+	wait_for_output "$CONTAINER_OUT" 'ate 32 MB'
+	ferry checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	# 32 MiB through the pipes: about half in each file
+	local a b
+	a=$(stat -c %s "$IMG/pages-1.img")
+	b=$(stat -c %s "$IMG/pages-1.1.img")
+	[ "$a" -gt $((8 << 20)) ] && [ "$b" -gt $((8 << 20)) ] ||
+		{ echo "page files of $a and $b bytes"; false; }
+	ferry inspect "$IMG"
+	assert_success
+	assert_output_has 'pages-1.img and pages-1.1.img'
+
+	cp -a "$IMG" "$IMG.cut"
+	truncate -s $((b / 2)) "$IMG.cut/pages-1.1.img"
+	ferry restore --detach --image-path "$IMG.cut" "$ID-cut"
+	assert_failure
+	assert_output_has 'pages-1.1.img'
+	assert_nothing_left "$ID-cut"
+	ferry inspect "$IMG.cut"
+	assert_failure
+	assert_output_has 'pages-1.1.img'
+
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+}
+
 @test "inspect of a corrupt image fails with a message" {
 	requires_verb inspect
 	skip_if_runc "runc has no inspect"

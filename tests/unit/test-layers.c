@@ -22,7 +22,8 @@ struct run_spec {
 	bool parent;
 	uint64_t page, n; /* address in pages */
 	uint32_t owner;   /* a CR_R_PAGE_COW run: in this task's page file */
-	uint64_t pos;     /* from this page on */
+	uint64_t pos;     /* from this page on (and a CR_R_PAGE_PART run's) */
+	uint8_t part;     /* 1: in the second page file */
 };
 
 static int mkdir_at(int at, const char *name)
@@ -46,13 +47,16 @@ static void write_pagemap(int dirfd, const struct run_spec *s, size_t n)
 		struct cr_rec r;
 		cr_rec_init(&r, s[i].parent  ? CR_R_PAGE_PARENT
 				: s[i].owner ? CR_R_PAGE_COW
+				: s[i].part  ? CR_R_PAGE_PART
 					     : CR_R_PAGE_RUN);
 		cr_put_u64(&r, s[i].page * P);
 		cr_put_u64(&r, s[i].n);
-		if (s[i].owner) {
+		if (s[i].owner)
 			cr_put_u32(&r, s[i].owner);
+		if (s[i].owner || s[i].part)
 			cr_put_u64(&r, s[i].pos);
-		}
+		if (s[i].owner)
+			cr_put_u8(&r, s[i].part);
 		if (cr_img_write(img, &r, &e) < 0)
 			abort();
 		cr_rec_free(&r);
@@ -71,7 +75,7 @@ static int resolve(int *layers, size_t n_layers, struct cr_mm *mm, char **msg)
 	*msg = NULL;
 	int ret = cr_read_runs(layers[0], TAG, &mm->runs, &mm->n_runs, &e);
 	for (size_t i = 0; ret == 0 && i < mm->n_runs; i++)
-		if (!mm->runs[i].in_parent && !mm->runs[i].owner)
+		if (!mm->runs[i].in_parent && !mm->runs[i].owner && !mm->runs[i].part)
 			mm->npages += mm->runs[i].npages;
 	if (ret == 0)
 		ret = cr_runs_resolve(&c, TAG, mm, &e);
@@ -83,7 +87,7 @@ static int resolve(int *layers, size_t n_layers, struct cr_mm *mm, char **msg)
 }
 
 /* "page+n@layer:pos ..." of the resolved runs ("layer:owner/pos" for a
- * run in another task's page file). */
+ * run in another task's page file, "pos.1" in a second page file). */
 static char *show(const struct cr_mm *mm)
 {
 	char *s = xstrdup("");
@@ -92,9 +96,9 @@ static char *show(const struct cr_mm *mm)
 		char owner[16] = "";
 		if (r->owner)
 			snprintf(owner, sizeof(owner), "%d/", (int)r->owner);
-		char *t = xasprintf("%s%s%lu+%lu@%u:%s%lu", s, i ? " " : "",
+		char *t = xasprintf("%s%s%lu+%lu@%u:%s%lu%s", s, i ? " " : "",
 				    (unsigned long)(r->off / P), (unsigned long)r->npages, r->layer,
-				    owner, (unsigned long)r->pos);
+				    owner, (unsigned long)r->pos, r->part ? ".1" : "");
 		free(s);
 		s = t;
 	}
@@ -111,17 +115,17 @@ int main(void)
 	int l[3] = { mkdir_at(root, "top"), mkdir_at(root, "mid"), mkdir_at(root, "old") };
 
 	/* The oldest dump: pages 10-19 and 40-41, all data. */
-	const struct run_spec old[] = { { false, 10, 10, 0, 0 }, { false, 40, 2, 0, 0 } };
+	const struct run_spec old[] = { { false, 10, 10, 0, 0, 0 }, { false, 40, 2, 0, 0, 0 } };
 	/* The middle one: 10-13 unchanged, 14-15 written, 16-19 unchanged,
 	 * 30 new, 40-41 unchanged. */
 	const struct run_spec mid[] = {
-		{ true, 10, 4, 0, 0 }, { false, 14, 2, 0, 0 }, { true, 16, 4, 0, 0 }, { false, 30, 1, 0, 0 }, { true, 40, 2, 0, 0 },
+		{ true, 10, 4, 0, 0, 0 }, { false, 14, 2, 0, 0, 0 }, { true, 16, 4, 0, 0, 0 }, { false, 30, 1, 0, 0, 0 }, { true, 40, 2, 0, 0, 0 },
 	};
 	/* The top: 10-11 written, 12-17 unchanged (from mid: 12-13 old, 14-15
 	 * mid, 16-17 old), 19 dropped (absent), 20-21 unchanged but in no
 	 * parent (read-faulted zero pages), 30 unchanged, 40-41 written. */
 	const struct run_spec top[] = {
-		{ false, 10, 2, 0, 0 }, { true, 12, 6, 0, 0 }, { true, 20, 2, 0, 0 }, { true, 30, 1, 0, 0 }, { false, 40, 2, 0, 0 },
+		{ false, 10, 2, 0, 0, 0 }, { true, 12, 6, 0, 0, 0 }, { true, 20, 2, 0, 0, 0 }, { true, 30, 1, 0, 0, 0 }, { false, 40, 2, 0, 0, 0 },
 	};
 	write_pagemap(l[2], old, 2);
 	write_pagemap(l[1], mid, 5);
@@ -156,7 +160,7 @@ int main(void)
 	write_pagemap(l[1], mid, 5);
 
 	/* Runs out of order cannot be merged. */
-	const struct run_spec unsorted[] = { { true, 30, 1, 0, 0 }, { false, 10, 2, 0, 0 } };
+	const struct run_spec unsorted[] = { { true, 30, 1, 0, 0, 0 }, { false, 10, 2, 0, 0, 0 } };
 	write_pagemap(l[0], unsorted, 2);
 	TAP_OK(resolve(l, 3, &mm, &msg) < 0 && strstr(msg, "not after"),
 	       "runs out of order are refused: %s", msg ? msg : "(accepted)");
@@ -167,30 +171,36 @@ int main(void)
 	 * 50-52 in task 9's page file from its page 5 on; the top has 50-52
 	 * unchanged since, and 60-61 in task 8's from page 0. Those runs
 	 * count in no layer's own page file. */
+	/* And a second page file: the middle dump has 80-83 in its own
+	 * second file from page 7 on, the top 90-91 in task 8's second file
+	 * from page 4 on and 95 in its own second file at page 0. */
 	const struct run_spec mid_cow[] = {
-		{ true, 10, 4, 0, 0 }, { false, 14, 2, 0, 0 }, { true, 16, 4, 0, 0 }, { false, 30, 1, 0, 0 },
-		{ true, 40, 2, 0, 0 }, { false, 50, 3, 9, 5 },
+		{ true, 10, 4, 0, 0, 0 }, { false, 14, 2, 0, 0, 0 }, { true, 16, 4, 0, 0, 0 },
+		{ false, 30, 1, 0, 0, 0 }, { true, 40, 2, 0, 0, 0 }, { false, 50, 3, 9, 5, 0 },
+		{ false, 80, 4, 0, 7, 1 },
 	};
 	const struct run_spec top_cow[] = {
-		{ false, 10, 2, 0, 0 }, { true, 12, 6, 0, 0 }, { true, 50, 3, 0, 0 }, { false, 60, 2, 8, 0 },
-		{ false, 70, 1, 0, 0 },
+		{ false, 10, 2, 0, 0, 0 }, { true, 12, 6, 0, 0, 0 }, { true, 50, 3, 0, 0, 0 },
+		{ false, 60, 2, 8, 0, 0 }, { false, 70, 1, 0, 0, 0 }, { true, 80, 4, 0, 0, 0 },
+		{ false, 90, 2, 8, 4, 1 }, { false, 95, 1, 0, 0, 1 },
 	};
-	write_pagemap(l[1], mid_cow, 6);
-	write_pagemap(l[0], top_cow, 5);
-	TAP_OK(resolve(l, 3, &mm, &msg) == 0, "resolve runs in other tasks' page files (%s)",
-	       msg ? msg : "ok");
+	write_pagemap(l[1], mid_cow, 7);
+	write_pagemap(l[0], top_cow, 8);
+	TAP_OK(resolve(l, 3, &mm, &msg) == 0,
+	       "resolve runs in other tasks' and second page files (%s)", msg ? msg : "ok");
 	got = show(&mm);
-	TAP_STREQ(got, "10+2@0:0 12+2@2:2 14+2@1:0 16+2@2:6 50+3@1:9/5 60+2@0:8/0 70+1@0:2",
-		  "a run in another task's page file keeps its owner and position, "
+	TAP_STREQ(got, "10+2@0:0 12+2@2:2 14+2@1:0 16+2@2:6 50+3@1:9/5 60+2@0:8/0 70+1@0:2 "
+		       "80+4@1:7.1 90+2@0:8/4.1 95+1@0:0.1",
+		  "a run in another task's or a second page file keeps its file and position, "
 		  "also through a parent");
 	TAP_OK(mm.layer_pages[0] == 3 && mm.layer_pages[1] == 3,
-	       "those runs are not in the task's own page files (%lu %lu)",
+	       "those runs are not in the task's first page files (%lu %lu)",
 	       (unsigned long)mm.layer_pages[0], (unsigned long)mm.layer_pages[1]);
 	free(got);
 	free(mm.runs);
 
 	/* A run in task 0's page file names no task. */
-	const struct run_spec bad_owner[] = { { false, 60, 2, 0, 0 } };
+	const struct run_spec bad_owner[] = { { false, 60, 2, 0, 0, 0 } };
 	struct cr_img *img = NULL;
 	struct rt_err *e = NULL;
 	unlinkat(l[0], "pagemap-" TAG ".img", 0);
