@@ -704,7 +704,7 @@ struct uffd_work {
 	const struct uffd_fill *uf;
 	pid_t pid;
 	struct uffd_piece *p;
-	size_t n, bytes;
+	size_t n, cap, bytes;
 	size_t next;  /* the next piece to take (atomic) */
 	bool failed;  /* atomic */
 	struct rt_err *err[2];
@@ -713,7 +713,8 @@ struct uffd_work {
 static void uffd_add(struct uffd_work *w, unsigned long dst, const uint8_t *src, size_t len)
 {
 	for (size_t off = 0; off < len; off += UFFD_CHUNK) {
-		w->p = xrealloc(w->p, (w->n + 1) * sizeof(*w->p));
+		if (w->n == w->cap)
+			w->p = xrealloc(w->p, (w->cap = 2 * w->cap + 64) * sizeof(*w->p));
 		w->p[w->n++] = (struct uffd_piece){ dst + off, src + off,
 						    len - off < UFFD_CHUNK ? len - off : UFFD_CHUNK };
 	}

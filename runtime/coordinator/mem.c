@@ -14,9 +14,10 @@
  * mem-sink.c writes behind the reading once the dump is big enough to be
  * worth a writer thread (runtime/coordinator/PERFORMANCE.md has the figures).
  * A task that vmsplices its pages splits them over two page files,
- * pages-PID.img and pages-PID.1.img, one pipe and one writer thread each:
- * writes into one tmpfs file serialise on its inode, and two writers are
- * what two cores give (CR_R_PAGE_PART runs are in the second).
+ * pages-PID.img and pages-PID.1.img, in turns of 4 MiB, with four pipes
+ * and one writer thread each: writes into one tmpfs file serialise on its
+ * inode, and two writers are what two cores give (CR_R_PAGE_PART runs are
+ * in the second).
  * In a dump of several processes, a page the tasks share copy-on-write
  * (forked and not written since; found by its page frame in
  * /proc/PID/pagemap) is written once, by the first task that has it; the
@@ -51,6 +52,8 @@
 #define PAGEMAP_CHUNK 65536	   /* entries read at once */
 #define PIPE_SIZE     (1u << 20)   /* fs.pipe-max-size on this machine kind */
 #define PIPE_MIN      (256u << 10) /* below this, vmsplice is not worth it */
+#define TP_PIPES      8		   /* pipes in a task: 4 per page file */
+#define TP_TURN	      4		   /* batches (pipes) in a row to one page file */
 #define SCRATCH_IOVS  (CR_SCRATCH_SIZE / sizeof(struct iovec))
 #define SCAN_REGIONS  256
 
@@ -250,9 +253,9 @@ static int classify(pid_t pid, const struct cr_vma *m, struct rt_err **err)
 /* Two pipes from the task: the writer splices one empty while the task
  * vmsplices into the other. n == 0 when not set up. */
 struct task_pipe {
-	int rfd[2];	  /* our read ends */
-	long task_wfd[2]; /* the write ends, in the task */
-	int n, cur;	  /* pipes set up; the one to fill next */
+	int rfd[TP_PIPES];	 /* our read ends */
+	long task_wfd[TP_PIPES]; /* the write ends, in the task */
+	int n, cur;		 /* pipes set up; the one to fill next */
 	size_t size;	  /* the smaller capacity */
 	int mem_fd;	  /* /proc/PID/mem, to put iovecs in the scratch page */
 	bool tried;
@@ -296,14 +299,18 @@ static void pw_init(struct page_writer *w, struct cr_dump_ctx *c, struct cr_dtas
 				  .pid = t->hpid,
 				  .tag = tag,
 				  .sink = {sink_of(c, 0), NULL},
-				  .tp = {.rfd = {-1, -1}, .task_wfd = {-1, -1}, .mem_fd = -1}};
+				  .tp = {.mem_fd = -1}};
+	for (int i = 0; i < TP_PIPES; i++)
+		w->tp.rfd[i] = w->tp.task_wfd[i] = -1;
 }
 
-/* Which page file the batch being filled goes to: with parts, pipe k's
- * batches go to page file k. */
+/* Which page file the batch being filled goes to: with parts, the first
+ * TP_TURN pipes' batches go to the first file, the others' to the second
+ * (TP_TURN MiB in a row to each: a restore copies them in pieces that
+ * big). */
 static int batch_part(const struct page_writer *w)
 {
-	return w->parts && w->tp.n ? w->tp.cur : 0;
+	return w->parts && w->tp.n ? w->tp.cur / TP_TURN : 0;
 }
 
 /* The second page file and its sink, made on first use. */
@@ -323,7 +330,7 @@ static int tp_close(struct page_writer *w, struct rt_err **err)
 {
 	struct task_pipe *tp = &w->tp;
 	int ret = 0;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < TP_PIPES; i++) {
 		if (tp->rfd[i] >= 0)
 			close(tp->rfd[i]);
 		tp->rfd[i] = -1;
@@ -367,8 +374,9 @@ static int tp_open_one(struct page_writer *w, int pidfd, int i, struct rt_err **
 	return 0;
 }
 
-/* Pipes in the task for its pages. Anything short of two pipes of at least
- * PIPE_MIN leaves tp->n == 0: the pages are read with process_vm_readv. */
+/* Pipes in the task for its pages. Anything short of TP_PIPES pipes of at
+ * least PIPE_MIN leaves tp->n == 0: the pages are read with
+ * process_vm_readv. */
 static int tp_open(struct page_writer *w, struct rt_err **err)
 {
 	struct task_pipe *tp = &w->tp;
@@ -379,14 +387,17 @@ static int tp_open(struct page_writer *w, struct rt_err **err)
 	snprintf(path, sizeof(path), "/proc/%d/mem", w->pid);
 	tp->mem_fd = open(path, O_RDWR | O_CLOEXEC);
 	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
-	for (int i = 0; i < 2 && tp->mem_fd >= 0 && pidfd >= 0; i++)
+	bool all = tp->mem_fd >= 0 && pidfd >= 0;
+	for (int i = 0; i < TP_PIPES && all; i++) {
 		if (tp_open_one(w, pidfd, i, err) < 0) {
 			tp_close(w, NULL);
 			return -1;
 		}
-	if (tp->rfd[0] < 0 || tp->rfd[1] < 0 || tp->size < PIPE_MIN)
+		all = tp->rfd[i] >= 0;
+	}
+	if (!all || tp->size < PIPE_MIN)
 		return tp_close(w, err);
-	tp->n = 2; /* the sink keeps the order of what was queued before */
+	tp->n = TP_PIPES; /* the sinks keep the order of what was queued before */
 	return 0;
 }
 
@@ -414,9 +425,9 @@ static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
 		size_t len = w->nr * sizeof(struct iovec);
 		long n;
 		int k = batch_part(w);
-		/* this pipe empty: with parts its sink holds nothing else; else
-		 * the other pipe may be queued, not this */
-		cr_sink_wait(w->sink[k], w->parts ? 0 : 1);
+		/* this pipe empty: it was queued TP_TURN (or, without parts,
+		 * TP_PIPES) puts ago on this sink, and a sink holds fewer */
+		cr_sink_wait(w->sink[k], TP_TURN - 1);
 		uint64_t t0 = cr_now_us();
 		if (pwrite(tp->mem_fd, w->remote, len, (off_t)t->scratch) != (ssize_t)len)
 			return rt_err_set(err, errno, "pid %d: write the scratch page", w->pid);
@@ -434,13 +445,12 @@ static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
 		w->c->st->pages_written += (uint64_t)n / CR_PAGE;
 		w->used -= (size_t)n;
 		pw_advance(w, (size_t)n);
-		/* with parts, the rest of a short vmsplice goes into the same
-		 * pipe: its pages are recorded in that pipe's page file */
-		if (!w->parts)
-			tp->cur ^= 1;
+		/* the rest of a short vmsplice goes into the same pipe once it
+		 * is empty: its pages are recorded in that pipe's page file */
+		if (w->nr > 0)
+			cr_sink_wait(w->sink[k], 0);
 	}
-	if (w->parts)
-		tp->cur ^= 1;
+	tp->cur = (tp->cur + 1) % tp->n;
 	return 0;
 }
 

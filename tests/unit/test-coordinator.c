@@ -271,14 +271,15 @@ static void body_big(void)
 
 /* Memory the fast paths must get right: a read-only and a PROT_NONE
  * mapping with contents (userfaultfd fills them: the 24 MiB make the task
- * big enough, and make the dump use its pipes and writer thread), shared
- * anonymous memory dumped in the middle of that, and a 16 TiB PROT_NONE
+ * big enough, and make the dump use its pipes, writer threads and two page
+ * files), 8 MiB of shared anonymous memory dumped in the middle of that
+ * (through pipes of its own, into one file), and a 16 TiB PROT_NONE
  * reservation with two pages in use, as sanitizers make (the dump must
  * walk only what is populated). */
 static void body_layout(void)
 {
 	size_t n = 24 << 20, huge = 16ull << 40;
-	uint8_t *sh = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	uint8_t *sh = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 			   -1, 0);
 	uint8_t *a = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint8_t *ro = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -291,7 +292,7 @@ static void body_layout(void)
 	uint8_t *in = res + (huge / 2);
 	if (mprotect(in, 8192, PROT_READ | PROT_WRITE) < 0)
 		report("mprotect");
-	fill(sh, 1 << 20, 3);
+	fill(sh, 8 << 20, 3);
 	fill(a, n, 4);
 	fill(ro, 8192, 5);
 	fill(no, 8192, 6);
@@ -301,7 +302,7 @@ static void body_layout(void)
 	say("R");
 	wait_go();
 	mprotect(no, 8192, PROT_READ);
-	if (!check(sh, 1 << 20, 3) || !check(a, n, 4) || !check(ro, 8192, 5) ||
+	if (!check(sh, 8 << 20, 3) || !check(a, n, 4) || !check(ro, 8192, 5) ||
 	    !check(no, 8192, 6) || !check(in, 8192, 7))
 		report("memory differs");
 	report(NULL);
