@@ -7,6 +7,7 @@
  * pid namespace inside the tree is refused. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "coordinator/internal.h"
+#include "coordinator/mem.h"
 #include "util.h"
 
 /* Order matters only for reading: mm last, it reads the final layout;
@@ -259,7 +260,129 @@ static int write_pstree(struct cr_dump_ctx *c, struct rt_err **err)
 	return cr_img_close(img, err);
 }
 
-static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
+/* The memory of small tasks is dumped on a second thread while this one
+ * goes on with the next task's other resources (a tree of small
+ * processes spends a third of its dump there). Memory dumps still run one
+ * at a time and in tree order (a shared page belongs to the first task
+ * that has it): a task whose memory needs its tracer (pipes, tracking) is
+ * dumped here once the second thread is idle. Memory dumps touch only the
+ * task's own images, the dump's memory tables and its memory stats. */
+struct mm_worker {
+	struct cr_dump_ctx *c;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool running, stop, busy;
+	bool abandon;		   /* the dump failed here: do no more */
+	size_t *queue, head, tail; /* task indices */
+	struct rt_err *err;	   /* the first failure; then nothing more is done */
+};
+
+static void *mm_worker_main(void *arg)
+{
+	struct mm_worker *m = arg;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (m->head == m->tail && !m->stop)
+			pthread_cond_wait(&m->cv, &m->mu);
+		if (m->head == m->tail)
+			break;
+		struct cr_dtask *t = &m->c->tasks[m->queue[m->head]];
+		bool skip = m->err != NULL || m->abandon;
+		m->busy = true;
+		pthread_mutex_unlock(&m->mu);
+		struct rt_err *e = NULL;
+		if (!skip && cr_dump_mm(m->c, t, &e) < 0)
+			rt_err_wrap(&e, "dump %s of pid %d", cr_res_mm.name, t->hpid);
+		pthread_mutex_lock(&m->mu);
+		if (e && m->err == NULL)
+			m->err = steal_pointer(&e);
+		rt_err_free(e);
+		m->head++;
+		m->busy = false;
+		pthread_cond_broadcast(&m->cv);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+static void mm_worker_start(struct mm_worker *m, struct cr_dump_ctx *c)
+{
+	*m = (struct mm_worker){ .c = c, .queue = xcalloc(c->n, sizeof(size_t)) };
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	/* no signals: they are the coordinator's (SIGCHLD of the tracees) */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	m->running = c->n > 1 && pthread_create(&m->thread, NULL, mm_worker_main, m) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Wait until every queued memory dump is done; its first error, if any. */
+static int mm_worker_drain(struct mm_worker *m, struct rt_err **err)
+{
+	pthread_mutex_lock(&m->mu);
+	while (m->head != m->tail || m->busy)
+		pthread_cond_wait(&m->cv, &m->mu);
+	struct rt_err *e = steal_pointer(&m->err);
+	pthread_mutex_unlock(&m->mu);
+	if (e == NULL)
+		return 0;
+	if (err && *err == NULL)
+		*err = e;
+	else
+		rt_err_free(e);
+	return -1;
+}
+
+/* Done with the worker: after a failure (failed) what is queued is
+ * dropped; else it is waited for, and its error returned. */
+static int mm_worker_stop(struct mm_worker *m, bool failed, struct rt_err **err)
+{
+	if (m->running && failed) {
+		pthread_mutex_lock(&m->mu);
+		m->abandon = true;
+		pthread_mutex_unlock(&m->mu);
+	}
+	int ret = m->running ? mm_worker_drain(m, failed ? NULL : err) : 0;
+	if (m->running) {
+		pthread_mutex_lock(&m->mu);
+		m->stop = true;
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		pthread_join(m->thread, NULL);
+	}
+	rt_err_free(m->err);
+	free(m->queue);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	return ret;
+}
+
+/* t's memory: queued for the worker when it can be done there, else here
+ * once the worker is idle. */
+static int dump_mm_of(struct mm_worker *m, struct cr_dump_ctx *c, struct cr_dtask *t,
+		      struct rt_err **err)
+{
+	int there = m->running ? cr_mm_elsewhere(c, t, err) : 0;
+	if (there < 0)
+		return -1;
+	if (there) {
+		pthread_mutex_lock(&m->mu);
+		m->queue[m->tail++] = t->index;
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		return 0;
+	}
+	if (m->running && mm_worker_drain(m, err) < 0)
+		return -1;
+	return cr_dump_mm(c, t, err) < 0
+		       ? rt_err_wrap(err, "dump %s of pid %d", cr_res_mm.name, t->hpid)
+		       : 0;
+}
+
+static int dump_tasks_with(struct mm_worker *m, struct cr_dump_ctx *c, struct rt_err **err)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct cr_dtask *t = &c->tasks[i];
@@ -270,13 +393,29 @@ static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
 				dump_table[k]->want(c, t);
 		if (cr_query_prefetch(t, err) < 0)
 			return rt_err_wrap(err, "dump pid %d", t->hpid);
-		for (size_t k = 0; k < ARRAY_SIZE(dump_table); k++)
-			if ((!c->o->pre_dump || dump_table[k] == &cr_res_mm) &&
-			    dump_table[k]->dump(c, t, err) < 0)
+		for (size_t k = 0; k < ARRAY_SIZE(dump_table); k++) {
+			if (c->o->pre_dump && dump_table[k] != &cr_res_mm)
+				continue;
+			if (dump_table[k] == &cr_res_mm) {
+				if (dump_mm_of(m, c, t, err) < 0)
+					return -1;
+			} else if (dump_table[k]->dump(c, t, err) < 0) {
 				return rt_err_wrap(err, "dump %s of pid %d",
 						   dump_table[k]->name, t->hpid);
+			}
+		}
 	}
 	return 0;
+}
+
+static int dump_tasks(struct cr_dump_ctx *c, struct rt_err **err)
+{
+	struct mm_worker m;
+	mm_worker_start(&m, c);
+	int ret = dump_tasks_with(&m, c, err);
+	if (mm_worker_stop(&m, ret < 0, err) < 0)
+		ret = -1;
+	return ret;
 }
 
 static void free_ctx(struct cr_dump_ctx *c)

@@ -199,6 +199,11 @@ struct cr_dtask {
 	bool fds_scanned;
 	size_t index;                 /* in the dump's tasks */
 	struct cr_prefetch *prefetch; /* prefetch.c, or NULL */
+	/* Its memory is dumped on dump.c's second thread: nothing there may
+	 * ptrace it (no pipes; brk asked for before). */
+	bool mm_elsewhere;
+	bool brk_known;
+	long brk;
 	unsigned long gadget;
 	struct cr_inj inj;      /* injection in the leader */
 };

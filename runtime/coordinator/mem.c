@@ -54,6 +54,7 @@
 #define PIPE_MIN      (256u << 10) /* below this, vmsplice is not worth it */
 #define TP_PIPES      8		   /* pipes in a task: 4 per page file */
 #define TP_TURN	      4		   /* batches (pipes) in a row to one page file */
+#define MM_ELSEWHERE_KB 4096	   /* below one buffer: no pipes would be used */
 #define SCRATCH_IOVS  (CR_SCRATCH_SIZE / sizeof(struct iovec))
 #define SCAN_REGIONS  256
 
@@ -302,6 +303,7 @@ static void pw_init(struct page_writer *w, struct cr_dump_ctx *c, struct cr_dtas
 				  .tp = {.mem_fd = -1}};
 	for (int i = 0; i < TP_PIPES; i++)
 		w->tp.rfd[i] = w->tp.task_wfd[i] = -1;
+	w->tp.tried = t->mm_elsewhere; /* no pipes: they are injected */
 }
 
 /* Which page file the batch being filled goes to: with parts, the first
@@ -1000,6 +1002,25 @@ void cr_mm_want(struct cr_dump_ctx *c, struct cr_dtask *t)
 	cr_query_want(t, &brk_q);
 }
 
+int cr_mm_elsewhere(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
+{
+	size_t len;
+	const char *status = cr_task_status(t, err);
+	if (status == NULL || cr_task_root(t, err) == NULL || cr_task_auxv(t, &len, err) == NULL ||
+	    cr_task_stat(t, err) == NULL)
+		return -1;
+	const char *anon = cr_status_field(status, "RssAnon");
+	const char *shmem = cr_status_field(status, "RssShmem");
+	/* written-page tracking and pipes are injected: small, untracked */
+	if (c->track || anon == NULL || shmem == NULL ||
+	    strtoull(anon, NULL, 10) + strtoull(shmem, NULL, 10) >= MM_ELSEWHERE_KB)
+		return 0;
+	if (cr_query(t, "brk(0)", &brk_q, NULL, &t->brk, err) < 0)
+		return -1;
+	t->brk_known = t->mm_elsewhere = true;
+	return 1;
+}
+
 /* start_code.. from /proc/PID/stat fields 26-28 and 45-51, brk injected. */
 static int read_mm_fields(struct cr_dtask *t, uint64_t f[11], struct rt_err **err)
 {
@@ -1013,8 +1034,8 @@ static int read_mm_fields(struct cr_dtask *t, uint64_t f[11], struct rt_err **er
 		if (p)
 			fld[i] = strtoull(p + 1, NULL, 10);
 	}
-	long brk;
-	if (cr_query(t, "brk(0)", &brk_q, NULL, &brk, err) < 0)
+	long brk = t->brk;
+	if (!t->brk_known && cr_query(t, "brk(0)", &brk_q, NULL, &brk, err) < 0)
 		return -1;
 	uint64_t v[11] = { fld[26], fld[27], fld[45], fld[46], fld[47], (uint64_t)brk,
 			   fld[28], fld[48], fld[49], fld[50], fld[51] };

@@ -86,6 +86,10 @@ struct cr_run {
 void cr_mm_free(struct cr_mm *mm);
 int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
 void cr_mm_want(struct cr_dump_ctx *c, struct cr_dtask *t); /* its queries */
+/* 1 when t's memory can be dumped from another thread than its tracer's
+ * (small, and no tracking): what needs ptrace is asked now, and t is
+ * marked so; 0 when not. */
+int cr_mm_elsewhere(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err);
 /* mm-PID.img and pagemap-PID.img of the task into mm (mem-restore.c). */
 int cr_mm_load(struct cr_restore_ctx *c, struct cr_rtask *t, struct cr_mm *mm,
 	       struct rt_err **err);

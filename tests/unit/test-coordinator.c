@@ -338,6 +338,33 @@ static void body_spin(void)
 		pause();
 }
 
+/* Four processes; the last maps a file it deleted, which the dump
+ * refuses in its memory, after the others' memory went to the dump's
+ * second thread. */
+static void body_refused_mapping(void)
+{
+	for (int i = 0; i < 3; i++) {
+		pid_t k = fork();
+		if (k < 0)
+			report("fork");
+		if (k > 0)
+			continue;
+		if (i == 2) {
+			char path[] = "/dev/shm/ferry-cr-test-deleted-XXXXXX";
+			int fd = mkstemp(path);
+			if (fd < 0 || ftruncate(fd, 4096) < 0 ||
+			    mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+				_exit(1);
+			unlink(path);
+			close(fd);
+		}
+		for (;;)
+			pause();
+	}
+	usleep(100000);
+	body_spin();
+}
+
 /* ---- harness ---- */
 
 struct target {
@@ -577,6 +604,69 @@ static void test_traced(void)
 	close_target(&t);
 }
 
+/* A task's run state and tracer, as /proc shows them: "S0" for a sleeping
+ * untraced task ("R0" just after it was let go). */
+static void task_state(pid_t pid, char out[16])
+{
+	char path[64], st = '?';
+	cleanup_free char *status = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	long tracer = -1;
+	if (rt_read_file(path, &status, NULL, NULL) == 0) {
+		const char *s = strstr(status, "\nState:"), *tp = strstr(status, "\nTracerPid:");
+		if (s)
+			sscanf(s + 7, " %c", &st);
+		if (tp)
+			tracer = strtol(tp + 11, NULL, 10);
+	}
+	snprintf(out, 16, "%c%ld", st, tracer);
+}
+
+static void test_refused_mapping(void)
+{
+	struct target t = { 0 };
+	if (spawn_target(body_refused_mapping, &t) < 0) {
+		TAP_OK(0, "target with a deleted mapping started");
+		return;
+	}
+	char dir[64];
+	int dirfd = new_images(dir);
+	struct rt_err *err = NULL;
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd };
+	int ret = cr_dump(&d, NULL, &err);
+	TAP_OK(ret < 0 && err && strstr(err->msg, "deleted"),
+	       "a tree whose last task maps a deleted file is refused (%s)",
+	       err ? err->msg : "no error");
+	char kids[256] = "", path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", t.pid, t.pid);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fgets(kids, sizeof(kids), f) == NULL)
+			kids[0] = '\0';
+		fclose(f);
+	}
+	char all[64], st[16];
+	pid_t pids[8] = { t.pid };
+	int n = 1, good = 0;
+	for (char *p = strtok(kids, " \n"); p && n < 8; p = strtok(NULL, " \n"))
+		pids[n++] = atoi(p);
+	int w = snprintf(all, sizeof(all), "%d of %d:", good, n);
+	for (int i = 0; i < n; i++) {
+		task_state(pids[i], st);
+		good += strcmp(st, "S0") == 0 || strcmp(st, "R0") == 0;
+		w += snprintf(all + w, sizeof(all) - (size_t)w, " %s", st);
+	}
+	all[0] = (char)('0' + good);
+	TAP_OK(n == 4 && good == 4, "all four keep running untraced (%s)", all);
+	rt_err_free(err);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	reap_all();
+	close(dirfd);
+	rm_images(dir);
+	close_target(&t);
+}
+
 static void test_corrupt(void)
 {
 	struct target t = { 0 };
@@ -705,6 +795,7 @@ int main(int argc, char **argv)
 		       (unsigned long)ds.frozen_time_us, (unsigned long)rs.restore_time_us,
 		       (unsigned long)rs.pages_restored);
 	test_traced();
+	test_refused_mapping();
 	test_corrupt();
 	test_pidns_mismatch();
 	unlink("/dev/shm/ferry-cr-test-file");
