@@ -128,6 +128,18 @@ void cr_sink_wait(struct cr_sink *s, size_t most);
 int cr_sink_sync(struct cr_sink *s, struct rt_err **err);
 void cr_sink_free(struct cr_sink *s);
 
+/* The page files a task's (resolved) runs use, mapped: map checks each is
+ * long enough for its runs; data is where a run's pages are. */
+struct cr_page_file;
+struct cr_page_files {
+	struct cr_page_file *f;
+	size_t n;
+};
+int cr_page_files_map(struct cr_restore_ctx *c, struct cr_rtask *t, const char *tag,
+		      struct cr_page_files *pf, struct rt_err **err);
+const uint8_t *cr_page_files_data(const struct cr_page_files *pf, const struct cr_run *r);
+void cr_page_files_unmap(struct cr_page_files *pf);
+
 /* Map pages-TAG.img read-only: *data points at page 0 of the data. */
 int cr_map_pages(int dirfd, const char *tag, uint64_t npages, void **map,
 		 size_t *map_len, const uint8_t **data, struct rt_err **err);
