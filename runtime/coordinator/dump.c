@@ -486,7 +486,7 @@ static int dump_all(struct cr_dump_ctx *c, struct rt_err **err)
 
 int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **err)
 {
-	struct cr_stats dummy;
+	struct cr_stats dummy = { 0 };
 	struct cr_dump_ctx c = { .o = o, .st = st ? st : &dummy };
 	memset(c.st, 0, sizeof(*c.st));
 	if (o->pre_dump && !o->leave_running)
