@@ -55,3 +55,14 @@ void rt_err_free(struct rt_err *err)
 	free(err->msg);
 	free(err);
 }
+
+int rt_err_pass(struct rt_err **err, struct rt_err *e)
+{
+	if (e == NULL)
+		return 0;
+	if (err && *err == NULL)
+		*err = e;
+	else
+		rt_err_free(e);
+	return -1;
+}

@@ -22,6 +22,10 @@ int rt_err_wrap(struct rt_err **err, const char *fmt, ...)
 
 void rt_err_free(struct rt_err *err);
 
+/* Hand e (another thread's error, or NULL) to the caller's *err, or free
+ * it when the caller wants none or has one: -1 for an error, else 0. */
+int rt_err_pass(struct rt_err **err, struct rt_err *e);
+
 static inline void rt_err_freep(struct rt_err **e) { rt_err_free(*e); }
 #define cleanup_err __attribute__((cleanup(rt_err_freep)))
 

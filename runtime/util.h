@@ -71,6 +71,10 @@ int rt_mkdir_p(const char *path, mode_t mode, struct rt_err **err);
 int rt_rm_rf(const char *path, struct rt_err **err);
 
 bool rt_has_prefix(const char *s, const char *prefix);
+/* pthread_create with every signal blocked in the new thread, for helper
+ * threads of a process whose signals (SIGCHLD of tracees, the caller's)
+ * must reach its main thread and must not interrupt the helper. */
+int rt_thread_start(void *thread, void *(*fn)(void *), void *arg);
 int rt_parse_int64(const char *s, long long *out);
 
 #endif

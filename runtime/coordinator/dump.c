@@ -311,12 +311,7 @@ static void mm_worker_start(struct mm_worker *m, struct cr_dump_ctx *c)
 	*m = (struct mm_worker){ .c = c, .queue = xcalloc(c->n, sizeof(size_t)) };
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
-	/* no signals: they are the coordinator's (SIGCHLD of the tracees) */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	m->running = c->n > 1 && pthread_create(&m->thread, NULL, mm_worker_main, m) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	m->running = c->n > 1 && rt_thread_start(&m->thread, mm_worker_main, m) == 0;
 }
 
 /* Wait until every queued memory dump is done; its first error, if any. */
@@ -327,13 +322,7 @@ static int mm_worker_drain(struct mm_worker *m, struct rt_err **err)
 		pthread_cond_wait(&m->cv, &m->mu);
 	struct rt_err *e = steal_pointer(&m->err);
 	pthread_mutex_unlock(&m->mu);
-	if (e == NULL)
-		return 0;
-	if (err && *err == NULL)
-		*err = e;
-	else
-		rt_err_free(e);
-	return -1;
+	return rt_err_pass(err, e);
 }
 
 /* Done with the worker: after a failure (failed) what is queued is

@@ -570,13 +570,7 @@ static int uffd_run(struct uffd_work *w, struct rt_err **err)
 	w->p = NULL;
 	struct rt_err *e = w->err[0] ? w->err[0] : w->err[1];
 	rt_err_free(e == w->err[0] ? w->err[1] : w->err[0]);
-	if (e == NULL)
-		return 0;
-	if (err && *err == NULL)
-		*err = e;
-	else
-		rt_err_free(e);
-	return -1;
+	return rt_err_pass(err, e);
 }
 
 /* One run of pages through whichever way its mapping is filled (a

@@ -16,7 +16,6 @@
  * writer thread touches that image: sync before closing or aborting it. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,11 +101,7 @@ static void *writer_main(void *arg)
  * tracees) and must not interrupt its writes. */
 static void start_writer(struct cr_sink *s)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->running = pthread_create(&s->thread, NULL, writer_main, s) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	s->running = rt_thread_start(&s->thread, writer_main, s) == 0;
 }
 
 /* Wait (locked) until fewer than `most` buffers are queued. */

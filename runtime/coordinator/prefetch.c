@@ -11,7 +11,6 @@
  * only smaps' "uw" flag, which the dump ignores). A file the helper could
  * not read is read again by the resource, which reports the error. */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,14 +62,7 @@ void cr_prefetch_start(struct cr_dump_ctx *c)
 	p->n = c->n;
 	p->n_files = c->o->pre_dump ? 1 : N_FILES;
 	p->text = xcalloc(c->n * N_FILES, sizeof(char *));
-	/* The helper gets no signals: they are the coordinator's (SIGCHLD of
-	 * the tracees). */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	bool started = pthread_create(&p->thread, NULL, prefetch_main, p) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!started) {
+	if (rt_thread_start(&p->thread, prefetch_main, p) != 0) {
 		free(p->text);
 		free(p);
 		return;
