@@ -6,11 +6,9 @@
  * one mapping that has pages, page files exactly as long as their
  * pagemaps say, and runs recorded as in another task's page file (pages
  * the tasks shared copy-on-write) inside that file. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "coordinator/describe.h"
 #include "coordinator/mem.h"
@@ -68,15 +66,11 @@ static int check_layout(pid_t pid, const struct cr_mm *mm, uint64_t *per_vma,
 /* How many pages pages-TAG.img holds after its header. */
 static int page_file_pages(int dirfd, const char *tag, uint64_t *have, struct rt_err **err)
 {
-	char name[96];
-	snprintf(name, sizeof(name), "pages-%s.img", tag);
 	cleanup_img struct cr_img *img = NULL;
-	struct stat st;
-	if (cr_img_open(dirfd, name, CR_IMG_PAGES, &img, err) < 0)
+	uint64_t size;
+	if (cr_open_pages(dirfd, tag, &img, &size, err) < 0)
 		return -1;
-	if (fstat(cr_img_fd(img), &st) < 0)
-		return rt_err_set(err, errno, "stat '%s'", name);
-	*have = (uint64_t)st.st_size / CR_PAGE - 1;
+	*have = size >= CR_PAGE ? size / CR_PAGE - 1 : 0;
 	return 0;
 }
 
@@ -95,22 +89,43 @@ static int check_pages_file(int dirfd, const char *tag, uint64_t npages,
 }
 
 /* The runs with a position of their own (in another task's page files,
- * or in a second page file) point at pages those files have. */
+ * or in a second page file) point at pages those files have: each file is
+ * looked at once, for the run that reaches furthest into it. */
 static int check_placed_runs(int dirfd, pid_t pid, const struct cr_mm *mm, struct rt_err **err)
 {
+	struct reach {
+		pid_t owner;
+		uint8_t part;
+		size_t run; /* the run reaching furthest */
+	};
+	cleanup_free struct reach *v = NULL;
+	size_t n = 0;
 	for (size_t i = 0; i < mm->n_runs; i++) {
 		const struct cr_run *r = &mm->runs[i];
-		char tag[32];
-		uint64_t have;
+		pid_t owner = r->owner ? r->owner : pid;
+		size_t k = 0;
 		if (r->owner == 0 && r->part == 0)
 			continue;
-		snprintf(tag, sizeof(tag), "%d%s", (int)(r->owner ? r->owner : pid),
-			 r->part ? ".1" : "");
+		while (k < n && (v[k].owner != owner || v[k].part != r->part))
+			k++;
+		if (k == n) {
+			v = xrealloc(v, (n + 1) * sizeof(*v));
+			v[n++] = (struct reach){ owner, r->part, i };
+		}
+		const struct cr_run *far = &mm->runs[v[k].run];
+		if (r->pos + r->npages > far->pos + far->npages)
+			v[k].run = i;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct cr_run *r = &mm->runs[v[k].run];
+		char tag[32];
+		uint64_t have;
+		snprintf(tag, sizeof(tag), "%d%s", (int)v[k].owner, v[k].part ? ".1" : "");
 		if (page_file_pages(dirfd, tag, &have, err) < 0)
-			return rt_err_wrap(err, "pagemap-%d.img: record %zu", pid, i);
+			return rt_err_wrap(err, "pagemap-%d.img: record %zu", pid, v[k].run);
 		if (r->pos + r->npages > have)
 			return rt_err_set(err, 0, "pagemap-%d.img: record %zu: pages %llu-%llu of "
-					  "pages-%s.img, which holds %llu", pid, i,
+					  "pages-%s.img, which holds %llu", pid, v[k].run,
 					  (unsigned long long)r->pos,
 					  (unsigned long long)(r->pos + r->npages - 1), tag,
 					  (unsigned long long)have);

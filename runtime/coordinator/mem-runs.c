@@ -169,20 +169,35 @@ int cr_runs_resolve(struct cr_restore_ctx *c, const char *tag, struct cr_mm *mm,
 	return 0;
 }
 
+int cr_open_pages(int dirfd, const char *tag, struct cr_img **img, uint64_t *size,
+		  struct rt_err **err)
+{
+	char name[96];
+	struct stat sb;
+	snprintf(name, sizeof(name), "pages-%s.img", tag);
+	if (cr_img_open(dirfd, name, CR_IMG_PAGES, img, err) < 0)
+		return -1;
+	if (fstat(cr_img_fd(*img), &sb) < 0) {
+		cr_img_closep(img);
+		return rt_err_set(err, errno, "stat '%s'", name);
+	}
+	*size = (uint64_t)sb.st_size;
+	return 0;
+}
+
 int cr_map_pages(int dirfd, const char *tag, uint64_t npages, void **map,
 		 size_t *map_len, const uint8_t **data, struct rt_err **err)
 {
-	char name[96];
-	snprintf(name, sizeof(name), "pages-%s.img", tag);
 	cleanup_img struct cr_img *img = NULL;
-	struct stat sb;
-	if (cr_img_open(dirfd, name, CR_IMG_PAGES, &img, err) < 0)
+	uint64_t size;
+	if (cr_open_pages(dirfd, tag, &img, &size, err) < 0)
 		return -1;
 	int fd = cr_img_fd(img);
+	const char *name = cr_img_name(img);
 	size_t len = (size_t)(npages + 1) * CR_PAGE;
-	if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size < len)
-		return rt_err_set(err, 0, "%s is truncated: %lld bytes, %zu expected",
-				  name, (long long)sb.st_size, len);
+	if (size < len)
+		return rt_err_set(err, 0, "%s is truncated: %llu bytes, %zu expected", name,
+				  (unsigned long long)size, len);
 	*map = NULL;
 	*map_len = 0;
 	*data = NULL;

@@ -140,6 +140,9 @@ int cr_page_files_map(struct cr_restore_ctx *c, struct cr_rtask *t, const char *
 const uint8_t *cr_page_files_data(const struct cr_page_files *pf, const struct cr_run *r);
 void cr_page_files_unmap(struct cr_page_files *pf);
 
+/* Open pages-TAG.img (checked header) and say how many bytes it has. */
+int cr_open_pages(int dirfd, const char *tag, struct cr_img **img, uint64_t *size,
+		  struct rt_err **err);
 /* Map pages-TAG.img read-only: *data points at page 0 of the data. */
 int cr_map_pages(int dirfd, const char *tag, uint64_t npages, void **map,
 		 size_t *map_len, const uint8_t **data, struct rt_err **err);
