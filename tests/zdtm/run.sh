@@ -159,6 +159,17 @@ container_status() {
 	timeout 10 "$FERRY" --root "$root" state "$1" 2>/dev/null | jq -r .status 2>/dev/null
 }
 
+# restored LOG IMG PREFIX: restore run_test's container ($id, with its
+# $flags) from IMG and check it runs; PREFIX starts the note if not.
+restored() {
+	fcmd "$1" restore --detach --image-path "$2" $flags "$id" || return 1
+	if [ "$(container_status "$id")" != running ]; then
+		note "$3the container is '$(container_status "$id")' after restore, not running"
+		show_result "$result" "$t"
+		return 1
+	fi
+}
+
 # wait_for FILE: until it exists; fails on timeout or once the test wrote a
 # result (it gave up early) while we were waiting for something else.
 wait_for() {
@@ -294,12 +305,7 @@ run_test() {
 				note "cycle $i: the container is still running after checkpoint"
 				return 1
 			fi
-			fcmd "$t/restore-$i.out" restore --detach --image-path "$t/img-$i" $flags "$id" || return 1
-			if [ "$(container_status "$id")" != running ]; then
-				note "cycle $i: the container is '$(container_status "$id")' after restore, not running"
-				show_result "$result" "$t"
-				return 1
-			fi
+			restored "$t/restore-$i.out" "$t/img-$i" "cycle $i: " || return 1
 		done
 		;;
 	pre-dump)
@@ -317,12 +323,7 @@ run_test() {
 			note "the dump wrote every page again: $(cat "$t/img/stats-dump.json")"
 			return 1
 		fi
-		fcmd "$t/restore.out" restore --detach --image-path "$t/img" $flags "$id" || return 1
-		if [ "$(container_status "$id")" != running ]; then
-			note "the container is '$(container_status "$id")' after restore, not running"
-			show_result "$result" "$t"
-			return 1
-		fi
+		restored "$t/restore.out" "$t/img" "" || return 1
 		;;
 	leave-running)
 		fcmd "$t/dump.out" checkpoint --leave-running --image-path "$t/img" $flags "$id" || return 1
