@@ -225,11 +225,13 @@ int cr_inj_call(struct cr_inj *j, long nr, long a0, long a1, long a2, long a3,
  * A 64-byte loop copied into an executable area of the tracee runs a table
  * of syscalls with one PTRACE_CONT instead of two ptrace stops each, and
  * ends with int3. That raises a SIGTRAP, which we swallow at its
- * signal-delivery stop; but a SIGTRAP forced while blocked (every signal
- * is, while we inject) resets its handler to SIG_DFL and unblocks it. So
- * a restore uses it only before the task's signal handlers and mask are
- * restored (its memory layout, mem-restore.c), and a dump only where it
- * puts the SIGTRAP handler back and no SIGTRAP is pending (query.c).
+ * signal-delivery stop. The loop runs with SIGTRAP unblocked (every other
+ * signal stays blocked, as injection needs): a SIGTRAP forced while
+ * blocked or ignored resets the handler to SIG_DFL, and only the ignored
+ * case is left. So a restore uses it before the task's signal handlers
+ * are restored (its memory layout, mem-restore.c), and a dump only where
+ * no SIGTRAP is pending (ours would stand in for it and be dropped) and
+ * an ignored SIGTRAP is put back (query.c) or not there (mem.c).
  *
  * Table entry (64 bytes): nr, a0..a5, result. r12 walks the table, r13
  * counts down; the loop stops at the first result in -4095..-1. */
@@ -287,8 +289,7 @@ static int cont_to_trap(struct cr_inj *j, struct rt_err **err)
 	}
 }
 
-/* The int3 unblocked SIGTRAP (see above): every signal is blocked again,
- * as injection needs. */
+/* SIGTRAP is unblocked for the loop only (see above). */
 int cr_batch_exec(struct cr_inj *j, unsigned long area, const struct cr_bcall *c, size_t n,
 		  long *results, size_t *done, struct rt_err **err)
 {
@@ -305,7 +306,9 @@ int cr_batch_exec(struct cr_inj *j, unsigned long area, const struct cr_bcall *c
 	r.r13 = n;
 	if (cr_mem_write(j->tid, area, batch_code, sizeof(batch_code), err) < 0 ||
 	    cr_mem_write(j->tid, area + CR_BATCH_CODE, tab, n * 64, err) < 0 ||
-	    cr_setregs(j->tid, &r, err) < 0 || cont_to_trap(j, err) < 0 ||
+	    cr_setregs(j->tid, &r, err) < 0 ||
+	    cr_set_sigmask(j->tid, ~0ull & ~(1ull << (SIGTRAP - 1)), err) < 0 ||
+	    cont_to_trap(j, err) < 0 ||
 	    cr_set_sigmask(j->tid, ~0ull, err) < 0 || cr_getregs(j->tid, &r, err) < 0 ||
 	    cr_mem_read(j->tid, area + CR_BATCH_CODE, tab, n * 64, err) < 0)
 		return -1;

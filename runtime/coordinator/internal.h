@@ -290,6 +290,10 @@ struct cr_qcall {
 struct cr_queries;
 void cr_query_want(struct cr_dtask *t, const struct cr_qcall *q);
 int cr_query_prefetch(struct cr_dtask *t, struct rt_err **err);
+/* Is SIGTRAP pending for the leader (its own queue or the process's), or
+ * ignored? Before a dump runs inject.c's syscall loop in it. From
+ * /proc/PID/status. */
+int cr_sigtrap_state(struct cr_dtask *t, bool *pending, bool *ignored, struct rt_err **err);
 int cr_query(struct cr_dtask *t, const char *what, const struct cr_qcall *q, void *out,
 	     long *ret, struct rt_err **err);
 void cr_queries_free(struct cr_dtask *t);

@@ -6,10 +6,9 @@
  * cr_query() answers from what they returned, or injects a query nobody
  * declared (or that did not run) the usual way.
  *
- * The loop ends in int3. A SIGTRAP forced while blocked (we block every
- * signal) resets its handler to SIG_DFL and unblocks it, so the batch
- * first reads the SIGTRAP action when the task has one of its own and puts
- * it back afterwards (inject.c blocks every signal again), and is not used at all
+ * The loop ends in int3. The SIGTRAP it forces resets an ignored SIGTRAP
+ * to SIG_DFL (inject.c), so the batch first reads the action when the
+ * task ignores SIGTRAP and puts it back afterwards, and is not used at all
  * while a SIGTRAP is pending (ours would stand in for it and be dropped,
  * taking the pending one with it). */
 #include <errno.h>
@@ -68,24 +67,21 @@ static bool same_call(const struct cr_qcall *a, const struct cr_qcall *b)
 	       a->out_len == b->out_len;
 }
 
-/* Is SIGTRAP pending for the leader (its own queue or the process's), or
- * does the process catch or ignore it? From /proc/PID/status. */
-static int sigtrap_state(struct cr_dtask *t, bool *pending, bool *custom, struct rt_err **err)
+int cr_sigtrap_state(struct cr_dtask *t, bool *pending, bool *ignored, struct rt_err **err)
 {
 	const char *status = cr_task_status(t, err);
 	if (status == NULL)
 		return -1;
-	static const char *const pend[] = { "SigPnd", "ShdPnd" }, *const cust[] = { "SigIgn", "SigCgt" };
-	uint64_t bit = 1ull << (SIGTRAP - 1);
-	*pending = *custom = false;
-	for (int i = 0; i < 2; i++) {
-		const char *p = cr_status_field(status, pend[i]), *c = cr_status_field(status, cust[i]);
-		if (p == NULL || c == NULL)
-			return rt_err_set(err, 0, "pid %d: no %s/%s in its status", t->hpid, pend[i],
-					  cust[i]);
-		*pending |= (strtoull(p, NULL, 16) & bit) != 0;
-		*custom |= (strtoull(c, NULL, 16) & bit) != 0;
+	static const char *const fields[] = { "SigPnd", "ShdPnd", "SigIgn" };
+	uint64_t bit = 1ull << (SIGTRAP - 1), set[3];
+	for (int i = 0; i < 3; i++) {
+		const char *f = cr_status_field(status, fields[i]);
+		if (f == NULL)
+			return rt_err_set(err, 0, "pid %d: no %s in its status", t->hpid, fields[i]);
+		set[i] = strtoull(f, NULL, 16);
 	}
+	*pending = ((set[0] | set[1]) & bit) != 0;
+	*ignored = (set[2] & bit) != 0;
 	return 0;
 }
 
@@ -127,18 +123,18 @@ int cr_query_prefetch(struct cr_dtask *t, struct rt_err **err)
 	struct cr_queries *qs = t->queries;
 	if (qs == NULL || qs->n_want < MIN_BATCH || !t->scratch_exec)
 		return 0;
-	bool pending, custom;
-	if (sigtrap_state(t, &pending, &custom, err) < 0)
+	bool pending, ignored;
+	if (cr_sigtrap_state(t, &pending, &ignored, err) < 0)
 		return -1;
 	if (pending)
 		return 0;
 	/* the SIGTRAP action first, so it is read before the int3 */
-	size_t n = qs->n_want + custom;
+	size_t n = qs->n_want + ignored;
 	cleanup_free struct cr_qcall *w = xcalloc(n, sizeof(*w));
-	if (custom)
+	if (ignored)
 		w[0] = (struct cr_qcall){ SYS_rt_sigaction, { SIGTRAP, 0, 0, 8 }, 2,
 					  sizeof(struct cr_ksigaction) };
-	memcpy(w + custom, qs->want, qs->n_want * sizeof(*w));
+	memcpy(w + ignored, qs->want, qs->n_want * sizeof(*w));
 	n = fitting(w, n);
 	cleanup_free struct cr_bcall *calls = xcalloc(n, sizeof(*calls));
 	cleanup_free long *res = xcalloc(n, sizeof(long));
@@ -162,9 +158,9 @@ int cr_query_prefetch(struct cr_dtask *t, struct rt_err **err)
 		memcpy(qs->ans[i].out, buf + off, w[i].out_len);
 	}
 	qs->n_ans = got;
-	if (custom && got == 0)
+	if (ignored && got == 0)
 		return rt_err_set(err, EIO, "pid %d: the SIGTRAP action was not read", t->hpid);
-	return custom ? put_back_sigtrap(t, &qs->ans[0], err) : 0;
+	return ignored ? put_back_sigtrap(t, &qs->ans[0], err) : 0;
 }
 
 int cr_query(struct cr_dtask *t, const char *what, const struct cr_qcall *q, void *out,
