@@ -23,8 +23,9 @@
 #include "util.h"
 
 #ifndef SINK_BUFS /* -D for experiments */
-#define SINK_BUFS 4
+#define SINK_BUFS 4   /* buffers of page data: what a dump holds in memory */
 #endif
+#define SINK_SLOTS 16 /* writes queued: buffers, and splices out of the task's pipes */
 #ifndef SINK_BUF_SIZE
 #define SINK_BUF_SIZE (4u << 20)
 #endif
@@ -33,7 +34,7 @@
 #endif
 
 struct sink_buf {
-	uint8_t *p;
+	uint8_t *p; /* one of bufs[]; NULL for a splice */
 	size_t len;
 	struct cr_img *img;
 	int pipe_fd; /* >= 0: splice len bytes from it instead of writing p */
@@ -44,9 +45,14 @@ struct cr_sink {
 	pthread_cond_t cv;
 	pthread_t thread;
 	bool running, stop;
-	struct sink_buf b[SINK_BUFS];
-	size_t head;	      /* the next buffer to write */
+	struct sink_buf b[SINK_SLOTS];
+	size_t head;	      /* the next slot to write */
 	size_t queued;	      /* handed back, not written yet (head first) */
+	/* Buffers are used in turn too: next_buf is the one to fill next, and
+	 * the bufs_queued before it are in slots still queued. */
+	uint8_t *bufs[SINK_BUFS];
+	size_t next_buf, bufs_queued;
+	uint64_t puts, written; /* writes queued and done so far */
 	uint64_t bytes;	      /* handed back so far */
 	struct rt_err *err;   /* the writer's first error */
 	uint64_t *blocked_us; /* caller's counter: time the reader waited */
@@ -89,8 +95,11 @@ static void *writer_main(void *arg)
 		if (e && !s->err)
 			s->err = steal_pointer(&e);
 		rt_err_free(e);
-		s->head = (s->head + 1) % SINK_BUFS;
+		s->head = (s->head + 1) % SINK_SLOTS;
 		s->queued--;
+		s->written++;
+		if (b->p)
+			s->bufs_queued--;
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -104,13 +113,14 @@ static void start_writer(struct cr_sink *s)
 	s->running = rt_thread_start(&s->thread, writer_main, s) == 0;
 }
 
-/* Wait (locked) until fewer than `most` buffers are queued. */
-static void wait_queued_below(struct cr_sink *s, size_t most)
+/* Wait (locked) until fewer than `most` writes, and fewer than
+ * `most_bufs` of them from buffers, are queued. */
+static void wait_queued_below(struct cr_sink *s, size_t most, size_t most_bufs)
 {
-	if (s->queued < most)
+	if (s->queued < most && s->bufs_queued < most_bufs)
 		return;
 	uint64_t t0 = cr_now_us();
-	while (s->queued >= most)
+	while (s->queued >= most || s->bufs_queued >= most_bufs)
 		pthread_cond_wait(&s->cv, &s->mu);
 	*s->blocked_us += cr_now_us() - t0;
 }
@@ -123,13 +133,13 @@ size_t cr_sink_buf_size(void)
 uint8_t *cr_sink_buf(struct cr_sink *s, size_t *cap)
 {
 	pthread_mutex_lock(&s->mu);
-	wait_queued_below(s, SINK_BUFS);
-	struct sink_buf *b = &s->b[(s->head + s->queued) % SINK_BUFS];
+	wait_queued_below(s, SINK_SLOTS, SINK_BUFS);
+	uint8_t **b = &s->bufs[s->next_buf];
 	pthread_mutex_unlock(&s->mu);
-	if (b->p == NULL)
-		b->p = xmalloc(SINK_BUF_SIZE);
+	if (*b == NULL)
+		*b = xmalloc(SINK_BUF_SIZE);
 	*cap = SINK_BUF_SIZE;
-	return b->p;
+	return *b;
 }
 
 static int take_error(struct cr_sink *s, struct rt_err **err)
@@ -147,16 +157,23 @@ static int put(struct cr_sink *s, struct sink_buf b, struct rt_err **err)
 	if (b.len == 0)
 		return 0;
 	pthread_mutex_lock(&s->mu);
-	struct sink_buf *slot = &s->b[(s->head + s->queued) % SINK_BUFS];
-	b.p = slot->p; /* buffers stay with their slot */
+	wait_queued_below(s, SINK_SLOTS, SINK_BUFS + 1);
+	if (b.pipe_fd < 0) { /* the buffer cr_sink_buf gave */
+		b.p = s->bufs[s->next_buf];
+		s->next_buf = (s->next_buf + 1) % SINK_BUFS;
+	}
 	s->bytes += b.len;
+	s->puts++;
 	if (!s->running && s->bytes >= SINK_ASYNC_MIN)
 		start_writer(s);
 	int ret = take_error(s, err);
 	if (ret == 0 && s->running) {
-		*slot = b;
+		s->b[(s->head + s->queued) % SINK_SLOTS] = b;
 		s->queued++;
+		s->bufs_queued += b.p != NULL;
 		pthread_cond_broadcast(&s->cv);
+	} else {
+		s->written++;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (ret < 0 || s->running)
@@ -178,17 +195,37 @@ int cr_sink_put_pipe(struct cr_sink *s, struct cr_img *img, int pipe_fd, size_t 
 	return put(s, (struct sink_buf){.len = len, .img = img, .pipe_fd = pipe_fd}, err);
 }
 
+uint64_t cr_sink_ticket(struct cr_sink *s)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t t = s->puts;
+	pthread_mutex_unlock(&s->mu);
+	return t;
+}
+
+void cr_sink_wait_for(struct cr_sink *s, uint64_t ticket)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->written < ticket) {
+		uint64_t t0 = cr_now_us();
+		while (s->written < ticket)
+			pthread_cond_wait(&s->cv, &s->mu);
+		*s->blocked_us += cr_now_us() - t0;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 void cr_sink_wait(struct cr_sink *s, size_t most)
 {
 	pthread_mutex_lock(&s->mu);
-	wait_queued_below(s, most + 1);
+	wait_queued_below(s, most + 1, SINK_BUFS + 1);
 	pthread_mutex_unlock(&s->mu);
 }
 
 int cr_sink_sync(struct cr_sink *s, struct rt_err **err)
 {
 	pthread_mutex_lock(&s->mu);
-	wait_queued_below(s, 1);
+	wait_queued_below(s, 1, 1);
 	int ret = take_error(s, err);
 	pthread_mutex_unlock(&s->mu);
 	return ret;
@@ -205,7 +242,7 @@ void cr_sink_free(struct cr_sink *s)
 	if (s->running)
 		pthread_join(s->thread, NULL);
 	for (size_t i = 0; i < SINK_BUFS; i++)
-		free(s->b[i].p);
+		free(s->bufs[i]);
 	rt_err_free(s->err);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);

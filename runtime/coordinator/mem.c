@@ -52,10 +52,13 @@
 #define PAGEMAP_CHUNK 65536	   /* entries read at once */
 #define PIPE_SIZE     (1u << 20)   /* fs.pipe-max-size on this machine kind */
 #define PIPE_MIN      (256u << 10) /* below this, vmsplice is not worth it */
-#define TP_PIPES      8		   /* pipes in a task: 4 per page file */
-#define TP_TURN	      4		   /* batches (pipes) in a row to one page file */
+#define TP_PIPES      16	   /* pipes in a task: two turns per page file */
+#define TP_TURN	      4		   /* pipes in a row to one page file */
 #define MM_ELSEWHERE_KB 4096	   /* below one buffer: no pipes would be used */
-#define SCRATCH_IOVS  (CR_SCRATCH_SIZE / sizeof(struct iovec))
+/* the scratch area during a turn's vmsplices: the syscall loop, its table
+ * and the iovecs */
+#define TP_IOV_AT     (CR_BATCH_CODE + 64 * TP_TURN)
+#define TP_IOVS	      ((CR_SCRATCH_SIZE - TP_IOV_AT) / sizeof(struct iovec))
 #define SCAN_REGIONS  256
 
 /* PAGEMAP_SCAN (Linux 6.7), missing from Debian 12's headers: the present
@@ -157,15 +160,28 @@ static int classify(pid_t pid, const struct cr_vma *m, struct rt_err **err)
 
 /* ---- page writer: pagemap records at once, page data in batches ---- */
 
-/* Two pipes from the task: the writer splices one empty while the task
- * vmsplices into the other. n == 0 when not set up. */
+/* Pipes from the task: its pages go in by an injected vmsplice, and out
+ * into the page files by the sinks' splices. Pipe i is in turn
+ * i / TP_TURN; turns alternate between the two page files, so each file
+ * has two turns of pipes, one filled while the other is spliced. A turn's
+ * vmsplices run in one resume of the task (inject.c's syscall loop) where
+ * the task allows it. n == 0 when not set up. */
+struct tp_fill {
+	int pipe;
+	size_t iov, niov; /* its iovecs, in the page writer's remote[] */
+	size_t bytes;
+};
 struct task_pipe {
 	int rfd[TP_PIPES];	 /* our read ends */
 	long task_wfd[TP_PIPES]; /* the write ends, in the task */
+	uint64_t ticket[TP_PIPES]; /* the write on its sink that empties it */
 	int n, cur;		 /* pipes set up; the one to fill next */
 	size_t size;	  /* the smaller capacity */
 	int mem_fd;	  /* /proc/PID/mem, to put iovecs in the scratch page */
 	bool tried;
+	bool batch; /* calls go through the syscall loop */
+	struct tp_fill fill[TP_TURN]; /* filled, to be vmspliced */
+	size_t n_fill;
 };
 
 struct page_writer {
@@ -178,9 +194,11 @@ struct page_writer {
 	struct cr_sink *sink[2];
 	bool parts;
 	struct task_pipe tp;
-	size_t used; /* bytes in the batch (remote[0..nr)) */
+	/* the batch: remote[0..nr), used bytes; with pipes, remote[0..sealed)
+	 * are the filled pipes' (tp.fill) and used counts the current one's */
+	size_t used;
 	struct iovec remote[IOV_BATCH];
-	size_t nr;
+	size_t nr, sealed;
 	bool no_scan; /* the kernel has no PAGEMAP_SCAN */
 	uint64_t pos[2]; /* pages given to each page file so far */
 	/* Set for a process's private pages when the dump has several: its
@@ -212,13 +230,18 @@ static void pw_init(struct page_writer *w, struct cr_dump_ctx *c, struct cr_dtas
 	w->tp.tried = t->mm_elsewhere; /* no pipes: they are injected */
 }
 
-/* Which page file the batch being filled goes to: with parts, the first
- * TP_TURN pipes' batches go to the first file, the others' to the second
+/* Which page file pipe i's pages go to: with parts, turns alternate
  * (TP_TURN MiB in a row to each: a restore copies them in pieces that
  * big). */
+static int pipe_part(const struct page_writer *w, int i)
+{
+	return w->parts ? (i / TP_TURN) % 2 : 0;
+}
+
+/* Which page file the batch being filled goes to. */
 static int batch_part(const struct page_writer *w)
 {
-	return w->parts && w->tp.n ? w->tp.cur / TP_TURN : 0;
+	return w->tp.n ? pipe_part(w, w->tp.cur) : 0;
 }
 
 /* The second page file and its sink, made on first use. */
@@ -234,19 +257,55 @@ static int pw_part1(struct page_writer *w, struct rt_err **err)
 
 /* ---- the task vmsplices its pages into a pipe ---- */
 
+/* n independent calls in the task: in one resume where it may run the
+ * syscall loop, else one by one. As cr_batch_exec: the calls before *done
+ * succeeded, res[*done] is the failed one's -errno; -1 when the task could
+ * not be run. */
+static int tp_calls(struct page_writer *w, const struct cr_bcall *c, size_t n, long *res,
+		    size_t *done, struct rt_err **err)
+{
+	struct cr_dtask *t = w->t;
+	if (w->tp.batch)
+		return cr_batch_exec(&t->inj, t->scratch, c, n, res, done, err);
+	for (*done = 0; *done < n; (*done)++) {
+		const long *a = c[*done].a;
+		if (cr_inj_call(&t->inj, c[*done].nr, a[0], a[1], a[2], a[3], a[4], a[5], &res[*done],
+				err) < 0)
+			return -1;
+		if (res[*done] < 0 && res[*done] > -4096)
+			break;
+	}
+	return 0;
+}
+
+/* close() of n fds in the task; every one is tried. */
+static int tp_close_fds(struct page_writer *w, const long *fds, size_t n, struct rt_err **err)
+{
+	struct cr_bcall calls[TP_PIPES];
+	long res[TP_PIPES];
+	size_t m = 0, done;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			calls[m++] = (struct cr_bcall){ .nr = SYS_close, .a = { fds[i] } };
+	int ret = 0;
+	for (size_t at = 0; at < m; at += done + 1) {
+		if (tp_calls(w, calls + at, m - at, res, &done, ret == 0 ? err : NULL) < 0)
+			return -1;
+		if (done < m - at && ret == 0)
+			ret = rt_err_set(err, (int)-res[done], "pid %d: close the dump pipe %ld",
+					 w->pid, calls[at + done].a[0]);
+	}
+	return ret;
+}
+
 static int tp_close(struct page_writer *w, struct rt_err **err)
 {
 	struct task_pipe *tp = &w->tp;
-	int ret = 0;
+	int ret = tp_close_fds(w, tp->task_wfd, TP_PIPES, err);
 	for (int i = 0; i < TP_PIPES; i++) {
 		if (tp->rfd[i] >= 0)
 			close(tp->rfd[i]);
-		tp->rfd[i] = -1;
-		long fd = tp->task_wfd[i];
-		tp->task_wfd[i] = -1;
-		if (fd >= 0 && cr_inj_ok(&w->t->inj, "close the dump pipe", SYS_close, fd, 0, 0, 0,
-					 0, 0, NULL, ret == 0 ? err : NULL) < 0)
-			ret = -1;
+		tp->rfd[i] = tp->task_wfd[i] = -1;
 	}
 	if (tp->mem_fd >= 0)
 		close(tp->mem_fd);
@@ -255,53 +314,67 @@ static int tp_close(struct page_writer *w, struct rt_err **err)
 	return ret;
 }
 
-/* One pipe2 in the task; we keep the read end. 0 with rfd[i] < 0 when it
- * cannot be had; -1 only when injecting failed (the task is gone). */
-static int tp_open_one(struct page_writer *w, int pidfd, int i, struct rt_err **err)
+/* Our end of a pipe whose read end is fd in the task, at PIPE_SIZE if it
+ * can be; tp->size is the smallest so far. */
+static int tp_take(struct page_writer *w, int pidfd, long fd)
 {
 	struct task_pipe *tp = &w->tp;
-	struct cr_dtask *t = w->t;
-	int fds[2];
-	long r;
-	if (cr_inj_call(&t->inj, SYS_pipe2, (long)t->scratch, O_CLOEXEC, 0, 0, 0, 0, &r, err) < 0)
-		return -1;
-	if (r < 0)
-		return 0;
-	if (pread(tp->mem_fd, fds, sizeof(fds), (off_t)t->scratch) != (ssize_t)sizeof(fds))
-		return rt_err_set(err, errno, "pid %d: read the scratch page", w->pid);
-	tp->task_wfd[i] = fds[1];
-	tp->rfd[i] = (int)syscall(SYS_pidfd_getfd, pidfd, fds[0], 0);
-	if (cr_inj_ok(&t->inj, "close the dump pipe", SYS_close, fds[0], 0, 0, 0, 0, 0, NULL, err) <
-	    0)
-		return -1;
-	int size = tp->rfd[i] < 0 ? -1 : fcntl(tp->rfd[i], F_SETPIPE_SZ, PIPE_SIZE);
-	if (size < 0 && tp->rfd[i] >= 0)
-		size = fcntl(tp->rfd[i], F_GETPIPE_SZ);
+	int rfd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+	int size = rfd < 0 ? -1 : fcntl(rfd, F_SETPIPE_SZ, PIPE_SIZE);
+	if (size < 0 && rfd >= 0)
+		size = fcntl(rfd, F_GETPIPE_SZ);
 	if (tp->size == 0 || (size_t)size < tp->size)
 		tp->size = size < 0 ? 0 : (size_t)size;
-	return 0;
+	return rfd;
 }
 
-/* Pipes in the task for its pages. Anything short of TP_PIPES pipes of at
- * least PIPE_MIN leaves tp->n == 0: the pages are read with
- * process_vm_readv. */
+/* Pipes in the task for its pages: TP_PIPES pipe2, our read ends taken
+ * with pidfd_getfd and closed there. Anything short of TP_PIPES pipes of
+ * at least PIPE_MIN leaves tp->n == 0: the pages are read with
+ * process_vm_readv. -1 only when the task could not be run. */
 static int tp_open(struct page_writer *w, struct rt_err **err)
 {
 	struct task_pipe *tp = &w->tp;
+	struct cr_dtask *t = w->t;
 	char path[64];
 	tp->tried = true;
-	if (w->t->scratch == 0)
+	if (t->scratch == 0)
 		return 0;
+	bool pending = true, ignored = true;
+	if (t->scratch_exec && cr_sigtrap_state(t, &pending, &ignored, err) < 0)
+		return -1;
+	tp->batch = !pending && !ignored;
 	snprintf(path, sizeof(path), "/proc/%d/mem", w->pid);
 	tp->mem_fd = open(path, O_RDWR | O_CLOEXEC);
 	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
-	bool all = tp->mem_fd >= 0 && pidfd >= 0;
-	for (int i = 0; i < TP_PIPES && all; i++) {
-		if (tp_open_one(w, pidfd, i, err) < 0) {
-			tp_close(w, NULL);
-			return -1;
-		}
-		all = tp->rfd[i] >= 0;
+	if (tp->mem_fd < 0 || pidfd < 0)
+		return tp_close(w, err);
+	/* each pipe2 writes its pair after the loop's table */
+	unsigned long at = t->scratch + CR_BATCH_CODE + 64 * TP_PIPES;
+	struct cr_bcall calls[TP_PIPES];
+	long res[TP_PIPES], rfds[TP_PIPES] = { 0 };
+	int fds[TP_PIPES][2];
+	size_t done;
+	for (int i = 0; i < TP_PIPES; i++)
+		calls[i] = (struct cr_bcall){ .nr = SYS_pipe2,
+					      .a = { (long)(at + sizeof(fds[0]) * i), O_CLOEXEC } };
+	if (tp_calls(w, calls, TP_PIPES, res, &done, err) < 0)
+		return -1;
+	if (done > 0 && pread(tp->mem_fd, fds, done * sizeof(fds[0]), (off_t)at) !=
+				(ssize_t)(done * sizeof(fds[0]))) {
+		rt_err_set(err, errno, "pid %d: read the scratch page", w->pid);
+		done = 0; /* the pipes stay in the task: it is killed or left with them */
+	}
+	bool all = done == TP_PIPES;
+	for (size_t i = 0; i < done; i++) {
+		tp->task_wfd[i] = fds[i][1];
+		rfds[i] = fds[i][0];
+		tp->rfd[i] = tp_take(w, pidfd, rfds[i]);
+		all = all && tp->rfd[i] >= 0;
+	}
+	if (tp_close_fds(w, rfds, done, err) < 0) {
+		tp_close(w, NULL);
+		return -1;
 	}
 	if (!all || tp->size < PIPE_MIN)
 		return tp_close(w, err);
@@ -309,56 +382,120 @@ static int tp_open(struct page_writer *w, struct rt_err **err)
 	return 0;
 }
 
-/* Drop the first n bytes of the batch (a short vmsplice). */
-static void pw_advance(struct page_writer *w, size_t n)
+/* Drop the first n bytes of the iovecs v[0..*nv). */
+static void iov_advance(struct iovec *v, size_t *nv, size_t n)
 {
 	size_t i = 0;
-	while (i < w->nr && n >= w->remote[i].iov_len)
-		n -= w->remote[i++].iov_len;
-	memmove(w->remote, w->remote + i, (w->nr - i) * sizeof(struct iovec));
-	w->nr -= i;
-	if (w->nr > 0) {
-		w->remote[0].iov_base = (uint8_t *)w->remote[0].iov_base + n;
-		w->remote[0].iov_len -= n;
+	while (i < *nv && n >= v[i].iov_len)
+		n -= v[i++].iov_len;
+	memmove(v, v + i, (*nv - i) * sizeof(struct iovec));
+	*nv -= i;
+	if (*nv > 0) {
+		v[0].iov_base = (uint8_t *)v[0].iov_base + n;
+		v[0].iov_len -= n;
 	}
 }
 
-/* The batch (at most a pipe's size) into the next pipe, whose splice into
- * the file is queued. */
-static int pw_vmsplice(struct page_writer *w, struct rt_err **err)
+/* The current pipe is full: its iovecs wait for the turn's vmsplices. */
+static void tp_seal(struct page_writer *w)
 {
-	struct cr_dtask *t = w->t;
 	struct task_pipe *tp = &w->tp;
-	while (w->nr > 0) {
-		size_t len = w->nr * sizeof(struct iovec);
+	if (w->used == 0)
+		return;
+	tp->fill[tp->n_fill++] = (struct tp_fill){ .pipe = tp->cur,
+						   .iov = w->sealed,
+						   .niov = w->nr - w->sealed,
+						   .bytes = w->used };
+	w->sealed = w->nr;
+	w->used = 0;
+	tp->cur = (tp->cur + 1) % tp->n;
+}
+
+/* n bytes the task vmspliced into f's pipe: its splice into f's page file
+ * is queued, and empties the pipe. */
+static int tp_queue(struct page_writer *w, const struct tp_fill *f, long n, size_t want,
+		    struct rt_err **err)
+{
+	int k = pipe_part(w, f->pipe);
+	if (n <= 0 || (size_t)n > want || n % CR_PAGE)
+		return rt_err_set(err, n < 0 && n > -4096 ? (int)-n : EIO,
+				  "pid %d: vmsplice of %zu bytes at %p gave %ld", w->pid, want,
+				  w->remote[f->iov].iov_base, n);
+	if (cr_sink_put_pipe(w->sink[k], w->pages[k], w->tp.rfd[f->pipe], (size_t)n, err) < 0)
+		return -1;
+	w->tp.ticket[f->pipe] = cr_sink_ticket(w->sink[k]);
+	w->c->st->pages_written += (uint64_t)n / CR_PAGE;
+	return 0;
+}
+
+/* The rest of f after a short vmsplice of got bytes: into the same pipe
+ * once it is empty (its pages are recorded in that pipe's page file). */
+static int tp_rest(struct page_writer *w, struct tp_fill *f, size_t got, struct rt_err **err)
+{
+	struct task_pipe *tp = &w->tp;
+	struct cr_dtask *t = w->t;
+	struct iovec *v = w->remote + f->iov;
+	size_t nv = f->niov, left = f->bytes - got;
+	iov_advance(v, &nv, got);
+	while (left > 0) {
 		long n;
-		int k = batch_part(w);
-		/* this pipe empty: it was queued TP_TURN (or, without parts,
-		 * TP_PIPES) puts ago on this sink, and a sink holds fewer */
-		cr_sink_wait(w->sink[k], TP_TURN - 1);
+		cr_sink_wait_for(w->sink[pipe_part(w, f->pipe)], tp->ticket[f->pipe]);
+		size_t len = nv * sizeof(struct iovec);
 		uint64_t t0 = cr_now_us();
-		if (pwrite(tp->mem_fd, w->remote, len, (off_t)t->scratch) != (ssize_t)len)
+		if (pwrite(tp->mem_fd, v, len, (off_t)(t->scratch + TP_IOV_AT)) != (ssize_t)len)
 			return rt_err_set(err, errno, "pid %d: write the scratch page", w->pid);
-		if (cr_inj_ok(&t->inj, "vmsplice", SYS_vmsplice, tp->task_wfd[tp->cur],
-			      (long)t->scratch, (long)w->nr, SPLICE_F_NONBLOCK, 0, 0, &n, err) < 0)
+		if (cr_inj_call(&t->inj, SYS_vmsplice, tp->task_wfd[f->pipe],
+				(long)(t->scratch + TP_IOV_AT), (long)nv, SPLICE_F_NONBLOCK, 0, 0, &n,
+				err) < 0)
 			return -1;
 		w->c->st->memdump_time_us += cr_now_us() - t0;
-		if (n <= 0 || (size_t)n > w->used || n % CR_PAGE)
-			return rt_err_set(err, EIO,
-					  "pid %d: vmsplice of %zu bytes at %p "
-					  "gave %ld",
-					  w->pid, w->used, w->remote[0].iov_base, n);
-		if (cr_sink_put_pipe(w->sink[k], w->pages[k], tp->rfd[tp->cur], (size_t)n, err) < 0)
+		if (tp_queue(w, f, n, left, err) < 0)
 			return -1;
-		w->c->st->pages_written += (uint64_t)n / CR_PAGE;
-		w->used -= (size_t)n;
-		pw_advance(w, (size_t)n);
-		/* the rest of a short vmsplice goes into the same pipe once it
-		 * is empty: its pages are recorded in that pipe's page file */
-		if (w->nr > 0)
-			cr_sink_wait(w->sink[k], 0);
+		left -= (size_t)n;
+		iov_advance(v, &nv, (size_t)n);
 	}
-	tp->cur = (tp->cur + 1) % tp->n;
+	return 0;
+}
+
+/* The filled pipes' vmsplices, once each pipe is empty, in one resume of
+ * the task where it allows that; then their splices are queued. */
+static int tp_fire(struct page_writer *w, struct rt_err **err)
+{
+	struct task_pipe *tp = &w->tp;
+	struct cr_dtask *t = w->t;
+	size_t n = tp->n_fill, done;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		int p = tp->fill[i].pipe;
+		cr_sink_wait_for(w->sink[pipe_part(w, p)], tp->ticket[p]);
+	}
+	uint64_t t0 = cr_now_us();
+	size_t len = w->nr * sizeof(struct iovec);
+	unsigned long iov_at = t->scratch + TP_IOV_AT;
+	if (pwrite(tp->mem_fd, w->remote, len, (off_t)iov_at) != (ssize_t)len)
+		return rt_err_set(err, errno, "pid %d: write the scratch page", w->pid);
+	struct cr_bcall calls[TP_TURN];
+	long res[TP_TURN];
+	for (size_t i = 0; i < n; i++) {
+		const struct tp_fill *f = &tp->fill[i];
+		calls[i] = (struct cr_bcall){ .nr = SYS_vmsplice,
+					      .a = { tp->task_wfd[f->pipe],
+						     (long)(iov_at + f->iov * sizeof(struct iovec)),
+						     (long)f->niov, SPLICE_F_NONBLOCK } };
+	}
+	if (tp_calls(w, calls, n, res, &done, err) < 0)
+		return -1;
+	w->c->st->memdump_time_us += cr_now_us() - t0;
+	for (size_t i = 0; i < n; i++) {
+		struct tp_fill *f = &tp->fill[i];
+		if (tp_queue(w, f, res[i], f->bytes, err) < 0)
+			return -1;
+		if ((size_t)res[i] < f->bytes && tp_rest(w, f, (size_t)res[i], err) < 0)
+			return -1;
+	}
+	tp->n_fill = 0;
+	w->nr = w->sealed = 0;
 	return 0;
 }
 
@@ -370,8 +507,10 @@ static int pw_flush(struct page_writer *w, struct rt_err **err)
 {
 	if (w->nr == 0)
 		return 0;
-	if (w->tp.n)
-		return pw_vmsplice(w, err);
+	if (w->tp.n) {
+		tp_seal(w);
+		return tp_fire(w, err);
+	}
 	size_t cap, n = w->used;
 	uint8_t *buf = cr_sink_buf(w->sink[0], &cap);
 	uint64_t t0 = cr_now_us();
@@ -395,8 +534,19 @@ static int pw_flush(struct page_writer *w, struct rt_err **err)
 static size_t pw_room(struct page_writer *w)
 {
 	if (w->tp.n)
-		return w->nr == SCRATCH_IOVS ? 0 : w->tp.size - w->used;
+		return w->nr == TP_IOVS ? 0 : w->tp.size - w->used;
 	return w->nr == IOV_BATCH ? 0 : cr_sink_buf_size() - w->used;
+}
+
+/* The batch has no room left: on to the next buffer, or the next pipe.
+ * A turn's pipes are vmspliced together once the turn is full, or the
+ * scratch area for their iovecs is. */
+static int pw_next(struct page_writer *w, struct rt_err **err)
+{
+	if (w->tp.n == 0)
+		return pw_flush(w, err);
+	tp_seal(w);
+	return w->tp.cur % TP_TURN == 0 || w->nr == TP_IOVS ? tp_fire(w, err) : 0;
 }
 
 /* Up to n bytes at addr of an unreadable mapping, through /proc/PID/mem,
@@ -462,7 +612,7 @@ static int pw_add_own(struct page_writer *w, unsigned long addr, uint64_t off, s
 	}
 	for (size_t left = npages * CR_PAGE, n, room; left > 0; left -= n) {
 		while ((room = pw_room(w)) == 0)
-			if (pw_flush(w, err) < 0)
+			if (pw_next(w, err) < 0)
 				return -1;
 		n = left < room ? left : room;
 		int k = batch_part(w);

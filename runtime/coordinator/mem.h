@@ -123,6 +123,10 @@ int cr_sink_put_pipe(struct cr_sink *s, struct cr_img *img, int pipe_fd, size_t 
 /* Wait until at most `most` writes are queued (most = 1 with two pipes: the
  * one not queued is empty again). */
 void cr_sink_wait(struct cr_sink *s, size_t most);
+/* How many writes were queued so far: the ticket of the last; wait_for
+ * returns once the write with that ticket is done. */
+uint64_t cr_sink_ticket(struct cr_sink *s);
+void cr_sink_wait_for(struct cr_sink *s, uint64_t ticket);
 /* Wait until everything queued is written: required before closing or
  * aborting an image that was given to put. */
 int cr_sink_sync(struct cr_sink *s, struct rt_err **err);
