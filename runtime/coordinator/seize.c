@@ -186,16 +186,10 @@ int cr_seize_tree(struct cr_dump_ctx *c, struct cr_pstree **out,
 	return rt_err_set(err, EBUSY, "the tree of pid %d keeps changing", c->o->root);
 }
 
-/* Undo our changes to one task (registers, mask, scratch page). */
-static void restore_task(struct cr_dtask *t)
+/* Undo our changes to one task's threads (registers, mask). */
+static void restore_threads(struct cr_dtask *t)
 {
 	cleanup_err struct rt_err *e = NULL;
-	if (t->scratch) {
-		long r;
-		cr_inj_call(&t->inj, SYS_munmap, (long)t->scratch, CR_SCRATCH_SIZE,
-			    0, 0, 0, 0, &r, &e);
-		t->scratch = 0;
-	}
 	for (size_t i = 0; i < t->n_thr; i++) {
 		struct cr_dthread *th = &t->thr[i];
 		struct user_regs_struct r = th->regs;
@@ -213,20 +207,43 @@ static void restore_task(struct cr_dtask *t)
 	}
 }
 
-/* Leave every task as it was: detach while frozen, then thaw. Errors here
- * cannot be reported better than by trying the rest. */
+/* Undo our changes to one task (registers, mask, scratch page). */
+static void restore_task(struct cr_dtask *t)
+{
+	cleanup_err struct rt_err *e = NULL;
+	if (t->scratch) {
+		long r;
+		cr_inj_call(&t->inj, SYS_munmap, (long)t->scratch, CR_SCRATCH_SIZE,
+			    0, 0, 0, 0, &r, &e);
+		t->scratch = 0;
+	}
+	restore_threads(t);
+}
+
+/* Leave every task as it was: detach while frozen, then thaw; or kill the
+ * tree. Errors here cannot be reported better than by trying the rest.
+ *
+ * With a freezer, a tree to kill is detached first, while frozen (it runs
+ * nothing of its own before the SIGKILL; its registers are put back all
+ * the same), and dies on its own: its parents reap it, and the dump does
+ * not wait for the kernel to free its memory (~70 ms for 1 GiB). Without
+ * one, the tree is killed while we trace it and reaped here. */
 void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 {
 	cleanup_err struct rt_err *e = NULL;
 	const struct cr_freezer *f = c->o->freezer;
-	for (size_t i = 0; i < c->n && !kill_tree; i++)
-		restore_task(&c->tasks[i]);
+	for (size_t i = 0; i < c->n; i++) {
+		if (!kill_tree)
+			restore_task(&c->tasks[i]);
+		else if (f)
+			restore_threads(&c->tasks[i]);
+	}
 	if (f && !c->frozen)
 		f->freeze(f->arg, true, &e);
+	for (size_t i = 0; i < c->n_seized && (!kill_tree || f); i++)
+		ptrace(PTRACE_DETACH, c->seized[i], 0, 0);
 	for (size_t i = 0; i < c->n && kill_tree; i++)
 		kill(c->tasks[i].hpid, SIGKILL);
-	for (size_t i = 0; i < c->n_seized && !kill_tree; i++)
-		ptrace(PTRACE_DETACH, c->seized[i], 0, 0);
 	if (f && (kill_tree || !f->keep_frozen))
 		f->freeze(f->arg, false, &e);
 	c->frozen = false;
@@ -236,7 +253,7 @@ void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 		c->st->frozen_time_us = cr_now_us() - c->frozen_at;
 	/* Reap our tracees so their parents see them exit; after the thaw,
 	 * as a task frozen by the v1 freezer cannot die. */
-	if (kill_tree)
+	if (kill_tree && !f)
 		cr_reap_tracees(c->seized, c->n_seized, 10000);
 	free(c->seized);
 	c->seized = NULL;
