@@ -53,7 +53,12 @@ static int events_frozen(int fd, const char *path, int *frozen,
 }
 
 /* Write cgroup.freeze, then wait for cgroup.events to agree. The kernel
- * signals every change of cgroup.events with POLLPRI. */
+ * signals changes of cgroup.events with POLLPRI, but at most one per 10 ms
+ * (CGROUP_FILE_NOTIFY_MIN_INTV): right after another event (the container
+ * just started, or a task just entered the cgroup) the notice of an idle
+ * container's freeze, done in well under a millisecond, comes up to 10 ms
+ * late. So the file is read again after 50 us, then at doubling
+ * intervals, until the notice is due anyway. */
 static int freeze_v2(const char *dir, bool frozen, struct rt_err **err)
 {
 	if (rt_cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
@@ -63,6 +68,7 @@ static int freeze_v2(const char *dir, bool frozen, struct rt_err **err)
 	if (fd < 0)
 		return rt_err_set(err, errno, "open '%s'", path);
 	int64_t deadline = now_ms() + RT_CG_FREEZE_TIMEOUT_MS;
+	long nap_us = 50;
 	for (;;) {
 		int state = -1;
 		if (events_frozen(fd, path, &state, err) < 0)
@@ -76,8 +82,11 @@ static int freeze_v2(const char *dir, bool frozen, struct rt_err **err)
 					  frozen ? "freeze" : "thaw", dir, state,
 					  RT_CG_FREEZE_TIMEOUT_MS);
 		struct pollfd pfd = { .fd = fd, .events = POLLPRI };
-		if (poll(&pfd, 1, left < 100 ? (int)left : 100) < 0 && errno != EINTR)
+		long wait_us = nap_us < 10000 ? nap_us : (left < 100 ? left : 100) * 1000;
+		struct timespec ts = { wait_us / 1000000, (wait_us % 1000000) * 1000 };
+		if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR)
 			return rt_err_set(err, errno, "poll '%s'", path);
+		nap_us *= 2;
 	}
 }
 
