@@ -9,7 +9,8 @@
  *
  * Small dumps never start the thread: until SINK_ASYNC_MIN bytes have gone
  * through, a buffer is written as soon as it is handed back, so an idle
- * container or a tree of small processes pays nothing for it.
+ * container or a tree of small processes pays nothing for it. A splice
+ * out of a task's pipe starts it at once: only big tasks have pipes.
  *
  * Buffers are written in the order they are handed back. From the first
  * cr_sink_put() to a pages image until cr_sink_sync() returns, only the
@@ -164,7 +165,7 @@ static int put(struct cr_sink *s, struct sink_buf b, struct rt_err **err)
 	}
 	s->bytes += b.len;
 	s->puts++;
-	if (!s->running && s->bytes >= SINK_ASYNC_MIN)
+	if (!s->running && (s->bytes >= SINK_ASYNC_MIN || b.pipe_fd >= 0))
 		start_writer(s);
 	int ret = take_error(s, err);
 	if (ret == 0 && s->running) {

@@ -1058,18 +1058,27 @@ void cr_mm_want(struct cr_dump_ctx *c, struct cr_dtask *t)
 	cr_query_want(t, &brk_q);
 }
 
+/* The task's resident anonymous (private, or also shared) memory in KiB,
+ * from its status; -1 when it does not say. */
+static long long rss_kb(struct cr_dtask *t, bool shared)
+{
+	const char *status = cr_task_status(t, NULL);
+	const char *anon = status ? cr_status_field(status, "RssAnon") : NULL;
+	const char *shmem = status ? cr_status_field(status, "RssShmem") : NULL;
+	if (anon == NULL || shmem == NULL)
+		return -1;
+	return strtoll(anon, NULL, 10) + (shared ? strtoll(shmem, NULL, 10) : 0);
+}
+
 int cr_mm_elsewhere(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 {
 	size_t len;
-	const char *status = cr_task_status(t, err);
-	if (status == NULL || cr_task_root(t, err) == NULL || cr_task_auxv(t, &len, err) == NULL ||
-	    cr_task_stat(t, err) == NULL)
+	if (cr_task_status(t, err) == NULL || cr_task_root(t, err) == NULL ||
+	    cr_task_auxv(t, &len, err) == NULL || cr_task_stat(t, err) == NULL)
 		return -1;
-	const char *anon = cr_status_field(status, "RssAnon");
-	const char *shmem = cr_status_field(status, "RssShmem");
+	long long kb = rss_kb(t, true);
 	/* written-page tracking and pipes are injected: small, untracked */
-	if (c->track || anon == NULL || shmem == NULL ||
-	    strtoull(anon, NULL, 10) + strtoull(shmem, NULL, 10) >= MM_ELSEWHERE_KB)
+	if (c->track || kb < 0 || kb >= MM_ELSEWHERE_KB)
 		return 0;
 	if (cr_query(t, "brk(0)", &brk_q, NULL, &t->brk, err) < 0)
 		return -1;
@@ -1144,6 +1153,10 @@ int cr_dump_mm(struct cr_dump_ctx *c, struct cr_dtask *t, struct rt_err **err)
 		w.pagemap_fd = pagemap_fd;
 	}
 	int ret = open_pair(c, &w, err);
+	/* a task with pages for more than two buffers has them go through the
+	 * pipes from the first */
+	if (ret == 0 && !t->mm_elsewhere && rss_kb(t, false) >= 2 * MM_ELSEWHERE_KB)
+		ret = tp_open(&w, err);
 	if (ret == 0)
 		ret = write_mm_record(t, mm, err);
 	if (ret == 0)
