@@ -4,7 +4,7 @@
  * pids, and must then report that its state survived. Built and run by
  * hack/bench-cr.sh; not part of ferry.
  *
- *   cr-bench [-r REPS] [-d DIR] WORKLOAD...
+ *   cr-bench [-r REPS] [-d DIR] [-n] WORKLOAD...
  *   cr-bench --standalone WORKLOAD   (for other checkpointers: start it
  *                                     detached, print its pid)
  *
@@ -12,12 +12,23 @@
  *   idle      one process blocked in read()
  *   tree:N    N processes (the root and N-1 children), each blocked in read()
  *   mem:MIB   one process with MIB MiB of dirty private anonymous memory
+ *   copy:MIB  no checkpoint: the floor under mem:MIB's dump on this machine.
+ *             MIB MiB of this process's own dirty memory go into two page
+ *             files in DIR, half each, from two threads that vmsplice 1 MiB
+ *             at a time into a pipe and splice it into their file (what
+ *             the dump does, without the task, ptrace or the page map).
+ *             Its line has the median and best wall time and GB/s.
  *
  * For each workload: REPS rounds (default 5), then one line with the median
  * (and best) of the dump's wall time, the frozen time, the memory phase of
  * the dump (reading + writing page files) and its GB/s, the restore's wall
  * time and its GB/s, and the image size. DIR (default /dev/shm) holds the
  * images; they are removed after every round.
+ *
+ * Each workload runs in a cgroup of its own (ferry-cr-bench-PID under
+ * every hierarchy, removed at exit), which the dump freezes as
+ * `ferry checkpoint` freezes a container's; -n leaves the cgroup out, and
+ * the dump then has only ptrace to stop the tree.
  *
  * Like tests/unit/test-coordinator.c, it must run as root: it is a child
  * subreaper, reaps the dumped tree so its pids are free, and creates the
@@ -30,6 +41,7 @@
 #include <linux/sched.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,12 +57,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "coordinator/coordinator.h"
 #include "util.h"
 
 #define MAX_REPS 64
 
 static const char *images_root = "/dev/shm";
+static struct rt_cgroup *bench_cg; /* the workloads' cgroup; NULL with -n */
 static size_t mem_bytes;
 static int tree_n;
 
@@ -212,6 +226,11 @@ static int spawn_target(void (*body)(void), struct target *t)
 	if (t->pid < 0)
 		return -1;
 	if (t->pid == 0) {
+		struct rt_err *e = NULL;
+		if (bench_cg && rt_cgroup_enter(bench_cg, getpid(), &e) < 0) {
+			fprintf(stderr, "cr-bench: %s\n", e->msg);
+			_exit(1);
+		}
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		syscall(SYS_close_range, 3, ~0u, 0);
@@ -307,6 +326,36 @@ struct sample {
 	uint64_t bytes_dumped, bytes_restored, image_bytes;
 };
 
+static int freeze_cg(void *arg, bool frozen, struct rt_err **err)
+{
+	return rt_cgroup_freeze(arg, frozen, err);
+}
+
+/* The workloads' cgroup, as a container's: made at start, removed (with
+ * anything left in it) at exit. */
+static int make_cgroup(void)
+{
+	char name[64];
+	struct rt_err *e = NULL;
+	snprintf(name, sizeof(name), "/ferry-cr-bench-%d", getpid());
+	if (rt_cgroup_resolve(name, "cr-bench", &bench_cg, &e) < 0 ||
+	    rt_cgroup_create(bench_cg, NULL, &e) < 0) {
+		fprintf(stderr, "cr-bench: cgroup %s: %s\n", name, e->msg);
+		rt_err_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_cgroup(void)
+{
+	struct rt_err *e = NULL;
+	if (bench_cg && rt_cgroup_destroy(bench_cg, &e) < 0) {
+		fprintf(stderr, "cr-bench: %s\n", e->msg);
+		rt_err_free(e);
+	}
+}
+
 /* One dump -> reap -> restore -> verify round. */
 static int round_trip(void (*body)(void), int nproc, struct sample *s, char *why,
 		      size_t why_len)
@@ -326,7 +375,13 @@ static int round_trip(void (*body)(void), int nproc, struct sample *s, char *why
 		goto out;
 	}
 	struct cr_stats ds = { 0 }, rs = { 0 };
-	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd };
+	struct cr_freezer fz = { .arg = bench_cg, .freeze = freeze_cg };
+	if (bench_cg) {
+		fz.reports_stops = bench_cg->layout != RT_CGROUP_V1;
+		fz.tasks_events_dir = rt_cgroup_tasks_events_dir(bench_cg);
+	}
+	struct cr_dump_opts d = { .root = t.pid, .images_dirfd = dirfd,
+				  .freezer = bench_cg ? &fz : NULL };
 	double t0 = now_ms(), c0 = self_cpu_ms();
 	if (cr_dump(&d, &ds, &err) < 0) {
 		snprintf(why, why_len, "dump: %s", err->msg);
@@ -460,8 +515,133 @@ static int run_standalone(const char *name)
 	return 0;
 }
 
+/* ---- copy:MIB ---- */
+
+struct copy_half {
+	const uint8_t *from;
+	size_t len;
+	int fd;
+	int ok;
+};
+
+static void *copy_half(void *arg)
+{
+	struct copy_half *h = arg;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return NULL;
+	fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
+	size_t chunk = (size_t)fcntl(p[0], F_GETPIPE_SZ);
+	size_t done = 0;
+	while (done < h->len) {
+		size_t n = h->len - done < chunk ? h->len - done : chunk;
+		struct iovec iov = { (void *)(h->from + done), n };
+		ssize_t in = vmsplice(p[1], &iov, 1, 0);
+		if (in <= 0)
+			break;
+		for (ssize_t out = 0, r; out < in; out += r)
+			if ((r = splice(p[0], NULL, h->fd, NULL, (size_t)(in - out), 0)) <= 0)
+				goto out;
+		done += (size_t)in;
+	}
+out:
+	h->ok = done == h->len;
+	close(p[0]);
+	close(p[1]);
+	return NULL;
+}
+
+/* One round of copy:MIB; its wall time in ms, or < 0. */
+static double copy_round(const uint8_t *mem, size_t len, char *why, size_t why_len)
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/ferry-cr-bench-XXXXXX", images_root);
+	if (!mkdtemp(dir)) {
+		snprintf(why, why_len, "image dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	struct copy_half h[2];
+	pthread_t th[2];
+	double ms = -1;
+	for (int k = 0; k < 2; k++) {
+		char path[300];
+		snprintf(path, sizeof(path), "%s/pages-%d.img", dir, k);
+		h[k] = (struct copy_half){ mem + k * (len / 2), len / 2,
+					   open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), 0 };
+	}
+	if (h[0].fd < 0 || h[1].fd < 0) {
+		snprintf(why, why_len, "page files in %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	double t0 = now_ms();
+	int started = 0;
+	while (started < 2 && pthread_create(&th[started], NULL, copy_half, &h[started]) == 0)
+		started++;
+	for (int k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	if (started == 2 && h[0].ok && h[1].ok)
+		ms = now_ms() - t0;
+	else
+		snprintf(why, why_len, "vmsplice/splice into %s failed", dir);
+out:
+	for (int k = 0; k < 2; k++)
+		if (h[k].fd >= 0)
+			close(h[k].fd);
+	struct rt_err *e = NULL;
+	rt_rm_rf(dir, &e);
+	rt_err_free(e);
+	return ms;
+}
+
+static int copy_rounds(const char *name, size_t mib, int reps)
+{
+	size_t len = mib << 20;
+	uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		printf("%-10s FAILED: mmap %zu MiB: %s\n", name, mib, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < len; i += 4096)
+		memset(mem + i, (int)(i >> 12) | 1, 4096);
+	struct sample s[MAX_REPS] = { 0 };
+	int ret = 0;
+	for (int i = 0; i < reps && ret == 0; i++) {
+		char why[512] = "";
+		s[i].dump_ms = copy_round(mem, len, why, sizeof(why));
+		if (s[i].dump_ms < 0) {
+			printf("%-10s FAILED in round %d: %s\n", name, i + 1, why);
+			ret = -1;
+		}
+	}
+	munmap(mem, len);
+	if (ret == 0) {
+		double m, min;
+		stat_of(s, reps, offsetof(struct sample, dump_ms), &m, &min);
+		printf("%-10s %8.1f %7.1f  (copy floor, no checkpoint: %.2f GB/s, best %.2f)\n", name,
+		       m, min, gbps(len, m), gbps(len, min));
+	}
+	fflush(stdout);
+	return ret;
+}
+
+/* In a child of its own: the threads' cached stacks and the memory stay
+ * out of the later workloads, which are forked from us. */
+static int run_copy(const char *name, size_t mib, int reps)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(copy_rounds(name, mib, reps) < 0 ? 1 : 0);
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return 0;
+}
+
 static int run_workload(const char *name, int reps)
 {
+	if (strncmp(name, "copy:", 5) == 0 && atoi(name + 5) > 0)
+		return run_copy(name, (size_t)atoi(name + 5), reps);
 	int nproc;
 	void (*body)(void) = workload(name, &nproc);
 	if (body == NULL)
@@ -497,17 +677,20 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--standalone") == 0)
 		return run_standalone(argv[2]);
 	int reps = 5, opt;
-	while ((opt = getopt(argc, argv, "r:d:")) != -1) {
+	bool cgroup = true;
+	while ((opt = getopt(argc, argv, "r:d:n")) != -1) {
 		if (opt == 'r')
 			reps = atoi(optarg);
 		else if (opt == 'd')
 			images_root = optarg;
+		else if (opt == 'n')
+			cgroup = false;
 		else
 			return 2;
 	}
 	if (reps < 1 || reps > MAX_REPS || optind >= argc) {
-		fprintf(stderr, "usage: cr-bench [-r REPS(1-%d)] [-d DIR] idle|tree:N|mem:MIB...\n",
-			MAX_REPS);
+		fprintf(stderr, "usage: cr-bench [-r REPS(1-%d)] [-d DIR] [-n] "
+			"idle|tree:N|mem:MIB|copy:MIB...\n", MAX_REPS);
 		return 2;
 	}
 	if (geteuid() != 0) {
@@ -516,6 +699,8 @@ int main(int argc, char **argv)
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
+	if (cgroup && (make_cgroup() < 0 || atexit(remove_cgroup) != 0))
+		return 1;
 	/* Workloads are forked from us: keep our heap from growing with the
 	 * coordinator's big buffers (glibc raises its mmap threshold after the
 	 * first free), or every later workload inherits and dumps them. */
