@@ -376,10 +376,22 @@ requires_podman_checkpoint() {
 	command -v criu >/dev/null || skip "podman's checkpoint needs a criu binary for its version probe"
 }
 
+# The counter in the container's /tmp/n. The loop rewrites the file with
+# `echo $i > /tmp/n`, so a read can fall between the truncation and the
+# write and see it empty: read again then.
 counter_of() {
-	pm exec "$1" cat /tmp/n
-	assert_success
-	echo "$output"
+	local i
+	for ((i = 0; i < 50; i++)); do
+		pm exec "$1" cat /tmp/n
+		assert_success
+		if [[ $output =~ ^[0-9]+$ ]]; then
+			echo "$output"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "counter_of $1: /tmp/n holds no number: '$output'" >&2
+	return 1
 }
 
 @test "podman container checkpoint and restore: the process goes on counting" {
