@@ -14,10 +14,51 @@ void rt_cmd_help(const struct rt_cmd *cmd)
 	printf("   --help, -h  show help\n");
 }
 
+/* runc parses flags the way Go does: a long flag may follow one dash
+ * ("-no-subreaper", as containerd's shim passes it to restore). The
+ * argument at optind when it is exactly one of longopts after one dash
+ * (with "=VALUE" or not): that option, getopt_long's way; 0 when it is
+ * not one ('?' and err when it is, but wrongly used). */
+static int single_dash_long(const struct rt_cmd *cmd, int argc, char **argv,
+			    const struct option *longopts, struct rt_err **err)
+{
+	const char *a = optind < argc ? argv[optind] : NULL;
+	if (a == NULL || a[0] != '-' || a[1] == '-' || a[1] == '\0' || a[2] == '\0')
+		return 0;
+	size_t len = strcspn(a + 1, "=");
+	const char *eq = a[1 + len] == '=' ? a + 2 + len : NULL;
+	for (const struct option *o = longopts; o && o->name; o++) {
+		if (strlen(o->name) != len || strncmp(o->name, a + 1, len) != 0)
+			continue;
+		optind++;
+		optarg = (char *)eq;
+		if (o->has_arg == no_argument && eq) {
+			rt_err_set(err, 0, "%s: flag '-%s' takes no value", cmd->name, o->name);
+			return '?';
+		}
+		if (o->has_arg == required_argument && !eq) {
+			if (optind >= argc) {
+				rt_err_set(err, 0, "%s: flag '%s' needs a value", cmd->name, a);
+				return '?';
+			}
+			optarg = argv[optind++];
+		}
+		if (o->flag) {
+			*o->flag = o->val;
+			return 0;
+		}
+		return o->val;
+	}
+	return 0;
+}
+
 int rt_cmd_getopt(const struct rt_cmd *cmd, int argc, char **argv,
 		  const char *shortopts, const struct option *longopts,
 		  struct rt_err **err)
 {
+	int single = single_dash_long(cmd, argc, argv, longopts, err);
+	if (single != 0)
+		return single;
 	cleanup_free char *opts = xasprintf("+:%s", shortopts);
 	int c = getopt_long(argc, argv, opts, longopts, NULL);
 	if (c == '?') {

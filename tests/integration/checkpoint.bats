@@ -486,7 +486,8 @@ tracker_pid() {
 	run_detached
 	ferry checkpoint --manage-cgroups-mode soft --image-path "$IMG" "$ID"
 	assert_success
-	ferry restore --detach --pid-file "$TEST_DIR/pid" --no-pivot --no-subreaper \
+	# -no-subreaper with one dash, as containerd's shim passes it
+	ferry restore --detach --pid-file "$TEST_DIR/pid" --no-pivot -no-subreaper \
 		--manage-cgroups-mode full --image-path "$IMG" "$ID"
 	assert_success
 	wait_for_state "$ID" running

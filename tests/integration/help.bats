@@ -80,6 +80,20 @@ VERBS="checkpoint create delete events exec features kill list pause ps restore 
 	assert_output_has "frobnicate"
 }
 
+@test "a long flag works after one dash too, as runc takes it" {
+	# containerd's shim passes restore "-no-subreaper" (checkpoint.bats)
+	# an empty JSON list (runc prints null)
+	ferry list -format json
+	assert_success
+	assert_output_has '^(\[\]|null)$'
+	ferry list -format=json
+	assert_success
+	assert_output_has '^(\[\]|null)$'
+	ferry list -format
+	assert_failure
+	assert_output_has "format"
+}
+
 @test "verbs that need an id fail without one" {
 	local verb
 	for verb in create delete events exec kill pause ps resume run start state update; do
