@@ -318,3 +318,46 @@ rt_status() {
 	# The shell is pid 1 of its namespace (a sleep child may be there too).
 	assert_eq "$(jq '[.tasks[] | select(.pid == 1)] | length' <<<"$output")" 1 "pid 1 in the image"
 }
+
+@test "ctr containers checkpoint --task and restore --live: the task goes on counting" {
+	c_run -d --log-uri "file://$TEST_DIR/$ID.log" "$CLIENT_IMAGE" "$ID" \
+		/bin/sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; echo tick $i; sleep 0.1; done'
+	assert_success
+	wait_for_output "$TEST_DIR/$ID.log" '^tick 30$'
+	# The checkpoint goes into containerd's content store as an image.
+	c containers checkpoint --task "$ID" "ferry.test/checkpoint:$ID"
+	assert_success
+	c task kill --signal SIGKILL "$ID"
+	assert_success
+	eventually '[ "$(task_status "$ID")" = STOPPED ]'
+	c task delete "$ID"
+	assert_success
+	c containers rm "$ID"
+	assert_success
+	# restore --live: the shim runs ferry restore on the unpacked images.
+	# ctr gives the task its own stdio as fifos under /run/containerd,
+	# which must be the daemon's (its /run is private): ctr runs in the
+	# daemon's mount namespace.
+	run_cmd timeout -k 5 60 nsenter --mount="/proc/$CTD_PID/ns/mnt" -- \
+		ctr containers restore --live "$ID" "ferry.test/checkpoint:$ID" </dev/null
+	assert_success
+	eventually '[ "$(task_status "$ID")" = RUNNING ]'
+	assert_eq "$(rt_status "$ID")" running "ferry state"
+	# (a read between the loop's truncate and write sees an empty file)
+	local a="" i
+	for ((i = 0; i < 50; i++)); do
+		c_exec --exec-id "n$i" "$ID" /bin/cat /tmp/n
+		assert_success
+		[[ $output =~ ^[0-9]+$ ]] && a=$output && break
+		sleep 0.1
+	done
+	# the shell's own count, from its memory (the restored rootfs is the
+	# image's, without the old /tmp/n): a new shell would start from 1
+	[[ $a =~ ^[0-9]+$ ]] && [ "$a" -ge 30 ] || { echo "/tmp/n: '$a'" >&2; return 1; }
+	eventually "[ \"\$(ctr task exec --fifo-dir '$CTD_DIR/fifo' --exec-id n\$RANDOM '$ID' /bin/cat /tmp/n)\" -gt $a ]"
+	c task kill --signal SIGKILL "$ID"
+	eventually '[ "$(task_status "$ID")" = STOPPED ]'
+	c task delete "$ID"
+	c containers rm "$ID"
+	c images rm "ferry.test/checkpoint:$ID"
+}
