@@ -86,7 +86,8 @@ static int freeze_v2(const char *dir, bool frozen, struct rt_err **err)
 		struct timespec ts = { wait_us / 1000000, (wait_us % 1000000) * 1000 };
 		if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR)
 			return rt_err_set(err, errno, "poll '%s'", path);
-		nap_us *= 2;
+		if (nap_us < 10000)
+			nap_us *= 2;
 	}
 }
 
