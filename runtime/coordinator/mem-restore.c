@@ -511,9 +511,9 @@ static int pf_flush(struct page_filler *f, struct rt_err **err)
  *
  * The pieces are read from the page files' mappings, which fault in as
  * they are read; tearing those page table entries down cost one munmap
- * of ~75 ms per GiB at the end, on one thread. So each thread drops a
- * piece's source (MADV_DONTNEED) once it is copied: the work is spread
- * over both threads while they copy. A later run that reads the same
+ * of ~75 ms per GiB at the end, on one thread. So in a task filled by two
+ * threads, each drops a piece's source (MADV_DONTNEED) once it is copied:
+ * the work is spread over both threads while they copy. A later run that reads the same
  * pages (a page the task had at two addresses) faults them in again from
  * the page file. */
 
@@ -557,7 +557,8 @@ static void uffd_share(struct uffd_work *w, int who)
 			__atomic_store_n(&w->failed, true, __ATOMIC_RELAXED);
 			return;
 		}
-		madvise((void *)w->p[i].src, w->p[i].len, MADV_DONTNEED);
+		if (w->bytes >= UFFD_PARALLEL_MIN) /* else a syscall per small run */
+			madvise((void *)w->p[i].src, w->p[i].len, MADV_DONTNEED);
 	}
 }
 
