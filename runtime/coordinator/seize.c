@@ -227,7 +227,8 @@ static void restore_task(struct cr_dtask *t)
  * nothing of its own before the SIGKILL; its registers are put back all
  * the same), and dies on its own: its parents reap it, and the dump does
  * not wait for the kernel to free its memory (~70 ms for 1 GiB). Without
- * one, the tree is killed while we trace it and reaped here. */
+ * one, or when it fails to freeze, the tree is killed while we trace it
+ * and reaped here. */
 void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 {
 	cleanup_err struct rt_err *e = NULL;
@@ -238,9 +239,11 @@ void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 		else if (f)
 			restore_threads(&c->tasks[i]);
 	}
+	bool frozen = c->frozen;
 	if (f && !c->frozen)
-		f->freeze(f->arg, true, &e);
-	for (size_t i = 0; i < c->n_seized && (!kill_tree || f); i++)
+		frozen = f->freeze(f->arg, true, &e) == 0;
+	bool detach_first = kill_tree && f && frozen;
+	for (size_t i = 0; i < c->n_seized && (!kill_tree || detach_first); i++)
 		ptrace(PTRACE_DETACH, c->seized[i], 0, 0);
 	for (size_t i = 0; i < c->n && kill_tree; i++)
 		kill(c->tasks[i].hpid, SIGKILL);
@@ -253,7 +256,7 @@ void cr_release_tree(struct cr_dump_ctx *c, bool kill_tree)
 		c->st->frozen_time_us = cr_now_us() - c->frozen_at;
 	/* Reap our tracees so their parents see them exit; after the thaw,
 	 * as a task frozen by the v1 freezer cannot die. */
-	if (kill_tree && !f)
+	if (kill_tree && !detach_first)
 		cr_reap_tracees(c->seized, c->n_seized, 10000);
 	free(c->seized);
 	c->seized = NULL;
