@@ -362,8 +362,10 @@ static int tp_open(struct page_writer *w, struct rt_err **err)
 		return -1;
 	if (done > 0 && pread(tp->mem_fd, fds, done * sizeof(fds[0]), (off_t)at) !=
 				(ssize_t)(done * sizeof(fds[0]))) {
+		/* their numbers unknown, the pipes stay in the task */
 		rt_err_set(err, errno, "pid %d: read the scratch page", w->pid);
-		done = 0; /* the pipes stay in the task: it is killed or left with them */
+		tp_close(w, NULL);
+		return -1;
 	}
 	bool all = done == TP_PIPES;
 	for (size_t i = 0; i < done; i++) {
