@@ -39,7 +39,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
-#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -214,7 +213,10 @@ static int read_line(int fd, char *buf, size_t n, int ms)
 	return (int)len;
 }
 
-static int spawn_target(void (*body)(void), struct target *t)
+/* The workload, in a fresh image of this program (--body NAME): nothing
+ * of ours (the heap the coordinator grew, its threads' cached stacks)
+ * reaches its memory, whatever ran before it. */
+static int spawn_target(const char *name, struct target *t)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	int ret = pipe2(in, O_CLOEXEC) | pipe2(out, O_CLOEXEC);
@@ -234,8 +236,8 @@ static int spawn_target(void (*body)(void), struct target *t)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		syscall(SYS_close_range, 3, ~0u, 0);
-		body();
-		_exit(0);
+		execl("/proc/self/exe", "cr-bench", "--body", name, (char *)NULL);
+		_exit(127);
 	}
 	char c = 0;
 	struct pollfd p = { t->out_r, POLLIN, 0 };
@@ -357,7 +359,7 @@ static void remove_cgroup(void)
 }
 
 /* One dump -> reap -> restore -> verify round. */
-static int round_trip(void (*body)(void), int nproc, struct sample *s, char *why,
+static int round_trip(const char *name, int nproc, struct sample *s, char *why,
 		      size_t why_len)
 {
 	struct target t = { .pid = -1, .in_w = -1, .in_r = -1, .out_r = -1, .out_w = -1 };
@@ -365,7 +367,7 @@ static int round_trip(void (*body)(void), int nproc, struct sample *s, char *why
 	char dir[256];
 	int ok = -1, dirfd = -1;
 	snprintf(dir, sizeof(dir), "%s/ferry-cr-bench-XXXXXX", images_root);
-	if (spawn_target(body, &t) < 0) {
+	if (spawn_target(name, &t) < 0) {
 		snprintf(why, why_len, "the workload did not start");
 		goto out;
 	}
@@ -649,7 +651,7 @@ static int run_workload(const char *name, int reps)
 	struct sample s[MAX_REPS];
 	for (int i = 0; i < reps; i++) {
 		char why[512] = "";
-		if (round_trip(body, nproc, &s[i], why, sizeof(why)) < 0) {
+		if (round_trip(name, nproc, &s[i], why, sizeof(why)) < 0) {
 			printf("%-10s FAILED in round %d: %s\n", name, i + 1, why);
 			fflush(stdout);
 			return -1;
@@ -676,6 +678,14 @@ int main(int argc, char **argv)
 		cr_restore_agent(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "--standalone") == 0)
 		return run_standalone(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--body") == 0) {
+		int nproc;
+		void (*body)(void) = workload(argv[2], &nproc);
+		if (body == NULL)
+			return 2;
+		body();
+		return 0;
+	}
 	int reps = 5, opt;
 	bool cgroup = true;
 	while ((opt = getopt(argc, argv, "r:d:n")) != -1) {
@@ -701,11 +711,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (cgroup && (make_cgroup() < 0 || atexit(remove_cgroup) != 0))
 		return 1;
-	/* Workloads are forked from us: keep our heap from growing with the
-	 * coordinator's big buffers (glibc raises its mmap threshold after the
-	 * first free), or every later workload inherits and dumps them. */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
-	mallopt(M_TRIM_THRESHOLD, 128 << 10);
 	printf("%-10s %8s %7s %7s  %9s %7s  %8s %6s  %8s %7s %7s %6s  %9s\n", "workload",
 	       "dump ms", "best", "cpu ms", "frozen ms", "best", "mem ms", "GB/s", "rest ms",
 	       "best", "cpu ms", "GB/s", "image MiB");
