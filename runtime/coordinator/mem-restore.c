@@ -546,6 +546,12 @@ static void uffd_add(struct uffd_work *w, unsigned long dst, const uint8_t *src,
 	w->bytes += len;
 }
 
+/* Filled by two threads: enough to be worth the second. */
+static bool uffd_parallel(const struct uffd_work *w)
+{
+	return w->bytes >= UFFD_PARALLEL_MIN;
+}
+
 static void uffd_share(struct uffd_work *w, int who)
 {
 	for (;;) {
@@ -557,7 +563,7 @@ static void uffd_share(struct uffd_work *w, int who)
 			__atomic_store_n(&w->failed, true, __ATOMIC_RELAXED);
 			return;
 		}
-		if (w->bytes >= UFFD_PARALLEL_MIN) /* else a syscall per small run */
+		if (uffd_parallel(w)) /* else a syscall per small run */
 			madvise((void *)w->p[i].src, w->p[i].len, MADV_DONTNEED);
 	}
 }
@@ -571,7 +577,7 @@ static void *uffd_helper(void *arg)
 static int uffd_run(struct uffd_work *w, struct rt_err **err)
 {
 	pthread_t th;
-	bool helper = w->bytes >= UFFD_PARALLEL_MIN &&
+	bool helper = uffd_parallel(w) &&
 		      pthread_create(&th, NULL, uffd_helper, w) == 0;
 	uffd_share(w, 0);
 	if (helper)

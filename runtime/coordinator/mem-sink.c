@@ -152,8 +152,9 @@ static int take_error(struct cr_sink *s, struct rt_err **err)
 	return -1;
 }
 
-/* Queue (or, before the thread runs, do) one write of b. */
-static int put(struct cr_sink *s, struct sink_buf b, struct rt_err **err)
+/* Queue (or, before the thread runs, do) one write of b; *ticket (if
+ * wanted) is the write's, for cr_sink_wait_for. */
+static int put(struct cr_sink *s, struct sink_buf b, uint64_t *ticket, struct rt_err **err)
 {
 	if (b.len == 0)
 		return 0;
@@ -165,6 +166,8 @@ static int put(struct cr_sink *s, struct sink_buf b, struct rt_err **err)
 	}
 	s->bytes += b.len;
 	s->puts++;
+	if (ticket)
+		*ticket = s->puts;
 	if (!s->running && (s->bytes >= SINK_ASYNC_MIN || b.pipe_fd >= 0))
 		start_writer(s);
 	int ret = take_error(s, err);
@@ -187,21 +190,14 @@ static int put(struct cr_sink *s, struct sink_buf b, struct rt_err **err)
 
 int cr_sink_put(struct cr_sink *s, struct cr_img *img, size_t len, struct rt_err **err)
 {
-	return put(s, (struct sink_buf){.len = len, .img = img, .pipe_fd = -1}, err);
+	return put(s, (struct sink_buf){.len = len, .img = img, .pipe_fd = -1}, NULL, err);
 }
 
 int cr_sink_put_pipe(struct cr_sink *s, struct cr_img *img, int pipe_fd, size_t len,
-		     struct rt_err **err)
+		     uint64_t *ticket, struct rt_err **err)
 {
-	return put(s, (struct sink_buf){.len = len, .img = img, .pipe_fd = pipe_fd}, err);
-}
-
-uint64_t cr_sink_ticket(struct cr_sink *s)
-{
-	pthread_mutex_lock(&s->mu);
-	uint64_t t = s->puts;
-	pthread_mutex_unlock(&s->mu);
-	return t;
+	return put(s, (struct sink_buf){.len = len, .img = img, .pipe_fd = pipe_fd}, ticket,
+		   err);
 }
 
 void cr_sink_wait_for(struct cr_sink *s, uint64_t ticket)
@@ -213,13 +209,6 @@ void cr_sink_wait_for(struct cr_sink *s, uint64_t ticket)
 			pthread_cond_wait(&s->cv, &s->mu);
 		*s->blocked_us += cr_now_us() - t0;
 	}
-	pthread_mutex_unlock(&s->mu);
-}
-
-void cr_sink_wait(struct cr_sink *s, size_t most)
-{
-	pthread_mutex_lock(&s->mu);
-	wait_queued_below(s, most + 1, SINK_BUFS + 1);
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -423,9 +423,9 @@ static int tp_queue(struct page_writer *w, const struct tp_fill *f, long n, size
 		return rt_err_set(err, n < 0 && n > -4096 ? (int)-n : EIO,
 				  "pid %d: vmsplice of %zu bytes at %p gave %ld", w->pid, want,
 				  w->remote[f->iov].iov_base, n);
-	if (cr_sink_put_pipe(w->sink[k], w->pages[k], w->tp.rfd[f->pipe], (size_t)n, err) < 0)
+	if (cr_sink_put_pipe(w->sink[k], w->pages[k], w->tp.rfd[f->pipe], (size_t)n,
+			     &w->tp.ticket[f->pipe], err) < 0)
 		return -1;
-	w->tp.ticket[f->pipe] = cr_sink_ticket(w->sink[k]);
 	w->c->st->pages_written += (uint64_t)n / CR_PAGE;
 	return 0;
 }

@@ -117,15 +117,11 @@ size_t cr_sink_buf_size(void);
 /* Queue len bytes of the buffer for img (whole pages); an error may be an
  * earlier write's. */
 int cr_sink_put(struct cr_sink *s, struct cr_img *img, size_t len, struct rt_err **err);
-/* Queue a splice of len bytes (whole pages) from a pipe into img. */
+/* Queue a splice of len bytes (whole pages) from a pipe into img; *ticket
+ * is that write's: cr_sink_wait_for(ticket) returns once it is done (the
+ * pipe is empty again). */
 int cr_sink_put_pipe(struct cr_sink *s, struct cr_img *img, int pipe_fd, size_t len,
-		     struct rt_err **err);
-/* Wait until at most `most` writes are queued (most = 1 with two pipes: the
- * one not queued is empty again). */
-void cr_sink_wait(struct cr_sink *s, size_t most);
-/* How many writes were queued so far: the ticket of the last; wait_for
- * returns once the write with that ticket is done. */
-uint64_t cr_sink_ticket(struct cr_sink *s);
+		     uint64_t *ticket, struct rt_err **err);
 void cr_sink_wait_for(struct cr_sink *s, uint64_t ticket);
 /* Wait until everything queued is written: required before closing or
  * aborting an image that was given to put. */
