@@ -54,6 +54,10 @@ done
 # The coordinator's zdtm programs through checkpoint/restore (and
 # --leave-running) in real containers.
 [ $everything -eq 0 ] || run_tap "zdtm" tests/zdtm/run.sh --variants "cr leave-running pre-dump"
+# The memory tests again with images on a tmpfs of large folios (page files
+# in folios of up to 1 MiB rather than 4 KiB pages), the fast place for them.
+[ $everything -eq 0 ] || run_tap "zdtm, large folios" tests/zdtm/run.sh --variants "cr pre-dump" \
+	--images-tmpfs huge=within_size bigmem mmap-shared memfd cow dirty-memory mmap-file-private madvise
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

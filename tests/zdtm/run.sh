@@ -3,7 +3,8 @@
 # through checkpoint/restore, then let it check its own state (lib.h has the
 # protocol). Prints pure TAP on stdout; progress and debris go to stderr.
 #
-# Usage: tests/zdtm/run.sh [--cycles N] [--variants "cr leave-running pre-dump"] [--keep] [NAME...]
+# Usage: tests/zdtm/run.sh [--cycles N] [--variants "cr leave-running pre-dump"]
+#                          [--images-tmpfs OPTIONS] [--keep] [NAME...]
 # Validating the programs themselves, without checkpoint: tests/zdtm/standalone.sh
 # (on the host, each must PASS, and FAIL when disturbed) and `run.sh --variants plain`.
 #   NAME        tests/zdtm/NAME.c (default: every test)
@@ -20,6 +21,11 @@
 #                 plain          run; signal; result: no checkpoint at all, to
 #                                validate the programs inside a container
 #               (default $ZDTM_VARIANTS or "cr leave-running pre-dump")
+#   --images-tmpfs OPTIONS
+#               each test's directory (bundle, images) on a tmpfs mounted
+#               with these options for the run, e.g. huge=within_size for
+#               page files of 2 MiB folios; the test skips when the kernel
+#               refuses the mount
 #   --keep      keep the work directory (bundles, images, outputs)
 # Environment: FERRY (default build/ferry), ZDTM_TIMEOUT (seconds per wait and
 # per ferry command, default 30), ZDTM_MB (overrides bigmem's size).
@@ -60,11 +66,13 @@ timeout_s=${ZDTM_TIMEOUT:-30}
 cycles=${ZDTM_CYCLES:-2}
 variants=${ZDTM_VARIANTS:-cr leave-running pre-dump}
 keep=0
+images_tmpfs=
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cycles) cycles=$2 && shift 2 ;;
 	--variants) variants=$2 && shift 2 ;;
+	--images-tmpfs) images_tmpfs=$2 && shift 2 ;;
 	--keep) keep=1 && shift ;;
 	-h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' && exit 0 ;;
 	--*) echo "run.sh: unknown option $1" >&2 && exit 2 ;;
@@ -85,6 +93,15 @@ chmod 0755 "$work"
 root=$work/root
 mkdir "$root"
 tag=$(basename "$work")
+tests_dir=$work # each test's directory goes in here
+images_skip=
+if [ -n "$images_tmpfs" ]; then
+	tests_dir=$work/tmpfs
+	mkdir "$tests_dir"
+	if ! mount -t tmpfs -o "$images_tmpfs" zdtm-images "$tests_dir" 2>"$work/mount.err"; then
+		images_skip="cannot mount a tmpfs with $images_tmpfs here: $(head -n1 "$work/mount.err")"
+	fi
+fi
 ids=()
 
 # Processes whose environment carries our tag: every container process has it.
@@ -256,7 +273,7 @@ stop_outside() {
 # $skip_reason); the failure report is in $report.
 
 run_test() {
-	local name=$1 variant=$2 t=$work/$1-$2 id b files result n flags i
+	local name=$1 variant=$2 t=$tests_dir/$1-$2 id b files result n flags i
 	report='' skip_reason=''
 	id="zdtm-$name-$variant-$$"
 	b=$t/bundle
@@ -410,6 +427,11 @@ for name in "${names[@]}"; do
 		num=$((num + 1))
 		label="zdtm/$name"
 		[ "$v" = cr ] || label+=" ($v)"
+		[ -z "$images_tmpfs" ] || label+=" [tmpfs $images_tmpfs]"
+		if [ -n "$images_skip" ]; then
+			echo "ok $num - $label # SKIP $images_skip"
+			continue
+		fi
 		if [ $have_checkpoint -eq 0 ] && [ "$v" != plain ]; then
 			echo "ok $num - $label # SKIP ferry checkpoint is not implemented"
 			continue
