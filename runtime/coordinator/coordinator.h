@@ -157,6 +157,9 @@ struct cr_stats {
 	 * copy-on-write (after fork) when the dump was taken */
 	uint64_t pages_deduplicated;
 	bool parent_used;          /* parent_path was the tracked last dump */
+	/* --auto-dedup: pages of the parent dumps punched out, that the
+	 * restore of this dump does not read (cr_dedup_parents) */
+	uint64_t parent_pages_freed;
 	uint64_t restore_time_us, pages_restored;
 	uint64_t tree_walks; /* walks of the frozen tree until it was known */
 };
@@ -189,6 +192,14 @@ struct cr_dump_opts {
  * exactly as it was and nothing it owns has changed; the error names the
  * pid and the resource (fd, mapping) that could not be checkpointed. */
 int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **err);
+
+/* --auto-dedup, after a dump made against a parent (st->parent_used):
+ * punch out of the parent dumps' page files every page the restore of
+ * this dump will not read, so the chain holds each page once (dedup.c).
+ * The parents stay good parents of this dump and of dumps made against
+ * it, of no other. *freed: the pages whose space came back. On failure
+ * some pages may be punched, none this dump needs. */
+int cr_dedup_parents(int images_dirfd, uint64_t *freed, struct rt_err **err);
 
 struct cr_restore_opts {
 	int images_dirfd;

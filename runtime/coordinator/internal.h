@@ -258,7 +258,10 @@ struct cr_lineage {
 	uint8_t id[CR_DUMP_ID_LEN], parent_id[CR_DUMP_ID_LEN];
 };
 int cr_lineage_read(int dirfd, struct cr_lineage *l, struct rt_err **err);
-/* The parent directories cr_inventory_check opened into c->layer. */
+/* The image directory's parents (its lineage's chain) into c->layer, as
+ * cr_inventory_check opens them, without its checks of the machine. */
+int cr_layers_open(struct cr_restore_ctx *c, struct rt_err **err);
+/* The parent directories cr_inventory_check or cr_layers_open opened. */
 void cr_layers_close(struct cr_restore_ctx *c);
 
 /* mem-track.c: written-page tracking between dumps. begin connects to the

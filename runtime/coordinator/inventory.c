@@ -245,6 +245,14 @@ static int open_layers(struct cr_restore_ctx *c, const struct cr_lineage *top,
 	return 0;
 }
 
+int cr_layers_open(struct cr_restore_ctx *c, struct rt_err **err)
+{
+	struct cr_lineage l;
+	if (cr_lineage_read(c->o->images_dirfd, &l, err) < 0)
+		return -1;
+	return open_layers(c, &l, err);
+}
+
 void cr_layers_close(struct cr_restore_ctx *c)
 {
 	for (size_t i = 1; i < c->n_layers; i++)

@@ -105,6 +105,14 @@ int cr_read_runs(int dirfd, const char *tag, struct cr_run **runs, size_t *n,
  * layers (c->layer); pages no parent has are left out (they read as zero). */
 int cr_runs_resolve(struct cr_restore_ctx *c, const char *tag, struct cr_mm *mm,
 		    struct rt_err **err);
+/* Pages pos..pos+n-1 of a page file. */
+struct cr_span {
+	uint64_t pos, n;
+};
+/* The pages of [0, npages) that no span of used[0..n) covers (used is
+ * sorted here; spans may overlap), as *gaps (malloc'd): their count.
+ * dedup.c punches them. */
+size_t cr_span_gaps(struct cr_span *used, size_t n, uint64_t npages, struct cr_span **gaps);
 /* Page data written behind the reader (mem-sink.c). blocked_us counts the
  * time the reader waits for writing: buffers to come free, synchronous
  * writes of a small dump, and cr_sink_sync. */

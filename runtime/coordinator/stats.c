@@ -34,6 +34,7 @@ int cr_stats_write(int dirfd, const char *name, const struct cr_stats *st,
 	put(g, "pages_written", st->pages_written);
 	put(g, "pages_in_parent", st->pages_in_parent);
 	put(g, "pages_deduplicated", st->pages_deduplicated);
+	put(g, "parent_pages_freed", st->parent_pages_freed);
 	put(g, "restore_time", st->restore_time_us);
 	put(g, "pages_restored", st->pages_restored);
 	put(g, "tree_walks", st->tree_walks);
