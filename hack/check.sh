@@ -55,9 +55,12 @@ done
 # --leave-running) in real containers.
 [ $everything -eq 0 ] || run_tap "zdtm" tests/zdtm/run.sh --variants "cr leave-running pre-dump"
 # The memory tests again with images on a tmpfs of large folios (page files
-# in folios of up to 1 MiB rather than 4 KiB pages), the fast place for them.
-[ $everything -eq 0 ] || run_tap "zdtm, large folios" tests/zdtm/run.sh --variants "cr pre-dump" \
-	--images-tmpfs huge=within_size bigmem mmap-shared memfd cow dirty-memory mmap-file-private madvise
+# in folios of up to 1 MiB rather than 4 KiB pages), the fast place for them,
+# also through --auto-dedup's punching of the parents (dedup).
+[ $everything -eq 0 ] || run_tap "zdtm, large folios" tests/zdtm/run.sh \
+	--variants "cr pre-dump dedup" --images-tmpfs huge=within_size \
+	bigmem mmap-shared memfd cow dirty-memory mmap-file-private madvise heap mmap-anon \
+	tree-wide threads zombie
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

@@ -147,6 +147,13 @@ int rt_container_checkpoint(const struct rt_context *ctx,
 		take_back_images(dirfd, o->image_path, created);
 		return rt_err_wrap(err, "checkpoint %s", o->id);
 	}
+	/* before the stats, which count what it freed; a failure costs space,
+	 * not the checkpoint, which is complete */
+	cleanup_err struct rt_err *dedup_err = NULL;
+	if (o->auto_dedup && st.parent_used &&
+	    cr_dedup_parents(dirfd, &st.parent_pages_freed, &dedup_err) < 0)
+		rt_warn("checkpoint %s: --auto-dedup: %s; the checkpoint is complete, its "
+			"parents may keep pages it does not need", o->id, dedup_err->msg);
 	if (cr_stats_write(dirfd, "stats-dump.json", &st, err) < 0 ||
 	    (o->work_path && write_stats(o->work_path, "stats-dump.json", &st, err) < 0))
 		return rt_err_wrap(err, "checkpoint %s", o->id);

@@ -56,7 +56,7 @@ static int run(const struct rt_context *ctx, const struct rt_cmd *self, int argc
 		case 'L': return not_yet("--lazy-pages", err);
 		case 'S': return not_yet("--page-server", err);
 		case 'F': return not_yet("--status-fd", err);
-		case 'A': return not_yet("--auto-dedup", err);
+		case 'A': o.auto_dedup = true; break;
 		case 'h': rt_cmd_help(self); return 0;
 		default: return -1;
 		}
@@ -82,6 +82,8 @@ const struct rt_cmd rt_cmd_checkpoint = {
 		 "                            its written pages are tracked from then on\n"
 		 "   --parent-path value      the last pre-dump (relative to --image-path):\n"
 		 "                            write only the pages written since\n"
+		 "   --auto-dedup             with --parent-path: punch the pages this dump\n"
+		 "                            does not need out of the parent dumps\n"
 		 "   --manage-cgroups-mode value  accepted: soft, full, strict, ignore\n"
 		 "   --empty-ns network       accepted: a network namespace's configuration\n"
 		 "                            is never saved\n",

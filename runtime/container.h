@@ -76,6 +76,7 @@ struct rt_checkpoint_opts {
 	const char *work_path;   /* stats-dump.json also goes here when set */
 	const char *parent_path; /* a previous pre-dump, for incremental pages */
 	bool leave_running, pre_dump;
+	bool auto_dedup; /* punch what this dump does not need out of its parents */
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
 };
 int rt_container_checkpoint(const struct rt_context *ctx,

@@ -27,6 +27,8 @@ setup() {
 }
 
 teardown() {
+	# the --auto-dedup failure test's immutable page file, if it stopped early
+	[ -z "${IMMUTABLE:-}" ] || chattr -i "$IMMUTABLE" 2>/dev/null || true
 	teardown_test
 }
 
@@ -321,6 +323,98 @@ tracker_pid() {
 	wait_for_state "$ID" running
 }
 
+# The blocks (512 bytes) file $1 takes.
+blocks_of() { stat -c %b "$1"; }
+
+@test "checkpoint --auto-dedup punches what it does not need out of its parents" {
+	requires_verb checkpoint restore
+	payload_args spawn 2
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	local gone kept
+	read -r gone kept <<<"$(children_in_ns)"
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
+	assert_success
+	local pre_blocks gone_blocks
+	pre_blocks=$(du -s "$TEST_DIR/pre" | cut -f1)
+	gone_blocks=$(blocks_of "$TEST_DIR/pre/pages-$gone.img")
+	# A child that is gone by the checkpoint needs none of its pages.
+	ferry exec "$ID" /bin/kill -9 "$gone"
+	assert_success
+	eventually '[ "$(children_in_ns)" = "$kept " ]'
+	ferry checkpoint --auto-dedup --image-path "$IMG" --parent-path ../pre "$ID"
+	assert_success
+	assert_output_lacks 'auto-dedup'
+	local freed
+	freed=$(jq .parent_pages_freed "$IMG/stats-dump.json")
+	[ "$freed" -gt 0 ] || { cat "$IMG/stats-dump.json"; false; }
+	# Only its header page is left of the child's page file.
+	[ "$(blocks_of "$TEST_DIR/pre/pages-$gone.img")" -le 8 ] ||
+		{ echo "pages-$gone.img: $gone_blocks blocks before, $(blocks_of "$TEST_DIR/pre/pages-$gone.img") after"; false; }
+	[ "$(du -s "$TEST_DIR/pre" | cut -f1)" -lt "$pre_blocks" ]
+	ferry inspect "$IMG"
+	assert_success
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(children_in_ns)" "$kept " "init's children"
+	ferry exec "$ID" /bin/payload echo still here
+	assert_success
+	# Restore leaves the images as they were: a second restore works.
+	ferry delete --force "$ID"
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+}
+
+@test "checkpoint --auto-dedup never punches a parent it does not trust, nor without one" {
+	requires_verb checkpoint
+	payload_args sleep
+	run_detached
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre-1" "$ID"
+	assert_success
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre-2" --parent-path ../pre-1 "$ID"
+	assert_success
+	local before
+	before=$(du -s --block-size=1 "$TEST_DIR/pre-1" | cut -f1)
+	# pre-1 is not the last dump: not used as a parent, so not touched
+	ferry checkpoint --leave-running --auto-dedup --image-path "$IMG" --parent-path ../pre-1 "$ID"
+	assert_success
+	assert_output_has 'not the last dump'
+	assert_eq "$(jq .parent_pages_freed "$IMG/stats-dump.json")" 0 parent_pages_freed
+	assert_eq "$(du -s --block-size=1 "$TEST_DIR/pre-1" | cut -f1)" "$before" "pre-1's size"
+	ferry checkpoint --leave-running --auto-dedup --image-path "$IMG.alone" "$ID"
+	assert_success
+	assert_eq "$(jq .parent_pages_freed "$IMG.alone/stats-dump.json")" 0 parent_pages_freed
+}
+
+@test "a failed --auto-dedup is a warning: the checkpoint stands and restores" {
+	requires_verb checkpoint restore
+	is_runc && skip "ferry's warning"
+	payload_args spawn 1
+	run_detached
+	eventually '[ "$(children_in_ns | wc -w)" -eq 1 ]'
+	local child
+	child=$(children_in_ns)
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
+	assert_success
+	ferry exec "$ID" /bin/kill -9 $child
+	assert_success
+	eventually '[ -z "$(children_in_ns)" ]'
+	# a page file that cannot be opened for writing: no punching there
+	IMMUTABLE=$TEST_DIR/pre/pages-${child% }.img
+	chattr +i "$IMMUTABLE" || skip "chattr +i does not work under $TEST_DIR"
+	ferry checkpoint --auto-dedup --image-path "$IMG" --parent-path ../pre "$ID"
+	chattr -i "$IMMUTABLE"
+	assert_success
+	assert_output_has 'auto-dedup'
+	assert_output_has "pages-${child% }.img"
+	assert_output_has 'the checkpoint is complete'
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+}
+
 @test "checkpoint --parent-path to a missing directory fails and leaves the container running" {
 	requires_verb checkpoint
 	payload_args sleep
@@ -504,7 +598,7 @@ tracker_pid() {
 	payload_args sleep
 	run_detached
 	local flag
-	for flag in --lazy-pages "--page-server 127.0.0.1:9000" "--status-fd 9" --auto-dedup; do
+	for flag in --lazy-pages "--page-server 127.0.0.1:9000" "--status-fd 9"; do
 		# shellcheck disable=SC2086 # the flag and its value are two words
 		ferry checkpoint $flag --image-path "$IMG" "$ID"
 		assert_failure

@@ -1,4 +1,5 @@
 // zdtm-desc: memory written, dropped and remapped all the time, also while being dumped (pre-dump + incremental dump) keeps every page exact
+// zdtm: dedup=16
 // zdtm-disturb: gdb_do 'set *(char *)(*(long *)&area + 100) ^= 1'
 #include "lib.h"
 

@@ -18,6 +18,10 @@
 #                                the one before; checkpoint --parent-path the
 #                                second (pages in it are not written again);
 #                                restore; signal; result
+#                 dedup          as pre-dump, the second pre-dump and the
+#                                checkpoint with --auto-dedup: the restore
+#                                reads parents with their unneeded pages
+#                                punched out
 #                 plain          run; signal; result: no checkpoint at all, to
 #                                validate the programs inside a container
 #               (default $ZDTM_VARIANTS or "cr leave-running pre-dump")
@@ -41,6 +45,8 @@
 #   flags=--a,--b  extra flags for both checkpoint and restore
 #                  (--tcp-established, --ext-unix-sk, --file-locks, --shell-job)
 #   cycles=N       checkpoint/restore cycles for this test
+#   dedup=N        the dedup variant must free at least N pages of the
+#                  parents (stats parent_pages_freed of both dumps)
 #   shares=N       the first checkpoint must find at least N pages the tree's
 #                  processes share copy-on-write (stats pages_deduplicated):
 #                  written once, not once per process
@@ -338,6 +344,27 @@ run_test() {
 		# Every tree has unchanged private memory: some must be in the parent.
 		if [ "$(jq .pages_in_parent "$t/img/stats-dump.json")" = 0 ]; then
 			note "the dump wrote every page again: $(cat "$t/img/stats-dump.json")"
+			return 1
+		fi
+		restored "$t/restore.out" "$t/img" "" || return 1
+		;;
+	dedup)
+		fcmd "$t/pre-1.out" checkpoint --pre-dump --image-path "$t/pre-1" $flags "$id" || return 1
+		fcmd "$t/pre-2.out" checkpoint --pre-dump --auto-dedup --image-path "$t/pre-2" \
+			--parent-path ../pre-1 $flags "$id" || return 1
+		fcmd "$t/dump.out" checkpoint --auto-dedup --image-path "$t/img" --parent-path ../pre-2 \
+			$flags "$id" || return 1
+		# a failed deduplication is only a warning: it must not happen here
+		if grep -h 'auto-dedup' "$t/pre-2.out" "$t/dump.out" >"$t/dedup.out"; then
+			note "$(cat "$t/dedup.out")"
+			return 1
+		fi
+		local freed dedup
+		freed=$(($(jq .parent_pages_freed "$t/pre-2/stats-dump.json") +
+			$(jq .parent_pages_freed "$t/img/stats-dump.json")))
+		dedup=$(hdr "$name" dedup)
+		if [ -n "$dedup" ] && [ "$freed" -lt "$dedup" ]; then
+			note "--auto-dedup freed $freed pages of the parents, fewer than $dedup"
 			return 1
 		fi
 		restored "$t/restore.out" "$t/img" "" || return 1
