@@ -53,13 +53,30 @@ assert_nothing_left() {
 	assert_eq "$(tagged_pids | tr '\n' ' ')" "" "processes left behind"
 }
 
-# A running container (payload spawn 2: init with two sleeping children),
-# checkpointed into $IMG.
-checkpointed_container() {
-	payload_args spawn 2
+# A running container whose init has N sleeping children (payload spawn N);
+# CHILDREN: their pids in its pid namespace.
+run_with_children() {
+	payload_args spawn "$1"
 	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	eventually "[ \"\$(children_in_ns | wc -w)\" -eq $1 ]"
 	CHILDREN=$(children_in_ns)
+}
+
+# Restore $IMG as $ID: it must run, init's children must be $1 and it
+# must take an exec.
+restored_with_children() {
+	ferry restore --detach --image-path "$IMG" "$ID"
+	assert_success
+	wait_for_state "$ID" running
+	assert_eq "$(children_in_ns)" "$1" "init's children"
+	ferry exec "$ID" /bin/payload echo still here
+	assert_success
+}
+
+# A running container (init with two sleeping children), checkpointed
+# into $IMG.
+checkpointed_container() {
+	run_with_children 2
 	ferry checkpoint --image-path "$IMG" "$ID"
 	assert_success
 }
@@ -195,9 +212,7 @@ checkpointed_container() {
 
 @test "checkpoint --leave-running keeps the container running" {
 	requires_verb checkpoint
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	local pid children
 	pid=$(container_pid "$ID")
 	children=$(children_in_ns)
@@ -217,9 +232,7 @@ checkpointed_container() {
 
 @test "the image of a container left running restores under a new id" {
 	requires_verb checkpoint restore
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	local children
 	children=$(children_in_ns)
 	ferry checkpoint --leave-running --image-path "$IMG" "$ID"
@@ -241,9 +254,7 @@ tracker_pid() {
 
 @test "checkpoint --pre-dump writes the memory only and leaves the container running" {
 	requires_verb checkpoint
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	local pid children
 	pid=$(container_pid "$ID")
 	children=$(children_in_ns)
@@ -272,9 +283,7 @@ tracker_pid() {
 
 @test "a checkpoint against a pre-dump writes only what changed and restores whole" {
 	requires_verb checkpoint restore
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	local children
 	children=$(children_in_ns)
 	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
@@ -295,12 +304,7 @@ tracker_pid() {
 	assert_output_has 'in the parent dump'
 	# The container is gone, and with it the tracking.
 	eventually '[ -z "$(tracker_pid "$ID")" ]'
-	ferry restore --detach --image-path "$IMG" "$ID"
-	assert_success
-	wait_for_state "$ID" running
-	assert_eq "$(children_in_ns)" "$children" "init's children"
-	ferry exec "$ID" /bin/payload echo still here
-	assert_success
+	restored_with_children "$children"
 }
 
 @test "a parent that is not the last tracked dump is not trusted: every page is written" {
@@ -312,11 +316,16 @@ tracker_pid() {
 	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre-2" --parent-path ../pre-1 "$ID"
 	assert_success
 	[ "$(jq .pages_in_parent "$TEST_DIR/pre-2/stats-dump.json")" -gt 0 ]
-	# pre-1 is not the last: pages written since pre-2 would be missed.
-	ferry checkpoint --image-path "$IMG" --parent-path ../pre-1 "$ID"
+	local before
+	before=$(du -s --block-size=1 "$TEST_DIR/pre-1" | cut -f1)
+	# pre-1 is not the last: pages written since pre-2 would be missed. Not
+	# used as a parent, it is not punched by --auto-dedup either.
+	ferry checkpoint --auto-dedup --image-path "$IMG" --parent-path ../pre-1 "$ID"
 	assert_success
 	assert_output_has 'not the last dump'
 	assert_eq "$(jq .pages_in_parent "$IMG/stats-dump.json")" 0 pages_in_parent
+	assert_eq "$(jq .parent_pages_freed "$IMG/stats-dump.json")" 0 parent_pages_freed
+	assert_eq "$(du -s --block-size=1 "$TEST_DIR/pre-1" | cut -f1)" "$before" "pre-1's size"
 	[ ! -e "$IMG/parent" ]
 	ferry restore --detach --image-path "$IMG" "$ID"
 	assert_success
@@ -328,11 +337,13 @@ blocks_of() { stat -c %b "$1"; }
 
 @test "checkpoint --auto-dedup punches what it does not need out of its parents" {
 	requires_verb checkpoint restore
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	local gone kept
-	read -r gone kept <<<"$(children_in_ns)"
+	read -r gone kept <<<"$CHILDREN"
+	# with no parent there is nothing to punch
+	ferry checkpoint --leave-running --auto-dedup --image-path "$IMG.alone" "$ID"
+	assert_success
+	assert_eq "$(jq .parent_pages_freed "$IMG.alone/stats-dump.json")" 0 parent_pages_freed
 	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
 	assert_success
 	local pre_blocks gone_blocks
@@ -354,12 +365,7 @@ blocks_of() { stat -c %b "$1"; }
 	[ "$(du -s "$TEST_DIR/pre" | cut -f1)" -lt "$pre_blocks" ]
 	ferry inspect "$IMG"
 	assert_success
-	ferry restore --detach --image-path "$IMG" "$ID"
-	assert_success
-	wait_for_state "$ID" running
-	assert_eq "$(children_in_ns)" "$kept " "init's children"
-	ferry exec "$ID" /bin/payload echo still here
-	assert_success
+	restored_with_children "$kept "
 	# Restore leaves the images as they were: a second restore works.
 	ferry delete --force "$ID"
 	ferry restore --detach --image-path "$IMG" "$ID"
@@ -367,48 +373,24 @@ blocks_of() { stat -c %b "$1"; }
 	wait_for_state "$ID" running
 }
 
-@test "checkpoint --auto-dedup never punches a parent it does not trust, nor without one" {
-	requires_verb checkpoint
-	payload_args sleep
-	run_detached
-	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre-1" "$ID"
-	assert_success
-	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre-2" --parent-path ../pre-1 "$ID"
-	assert_success
-	local before
-	before=$(du -s --block-size=1 "$TEST_DIR/pre-1" | cut -f1)
-	# pre-1 is not the last dump: not used as a parent, so not touched
-	ferry checkpoint --leave-running --auto-dedup --image-path "$IMG" --parent-path ../pre-1 "$ID"
-	assert_success
-	assert_output_has 'not the last dump'
-	assert_eq "$(jq .parent_pages_freed "$IMG/stats-dump.json")" 0 parent_pages_freed
-	assert_eq "$(du -s --block-size=1 "$TEST_DIR/pre-1" | cut -f1)" "$before" "pre-1's size"
-	ferry checkpoint --leave-running --auto-dedup --image-path "$IMG.alone" "$ID"
-	assert_success
-	assert_eq "$(jq .parent_pages_freed "$IMG.alone/stats-dump.json")" 0 parent_pages_freed
-}
-
 @test "a failed --auto-dedup is a warning: the checkpoint stands and restores" {
 	requires_verb checkpoint restore
 	is_runc && skip "ferry's warning"
-	payload_args spawn 1
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 1 ]'
-	local child
-	child=$(children_in_ns)
+	run_with_children 1
+	local child=${CHILDREN% }
 	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
 	assert_success
-	ferry exec "$ID" /bin/kill -9 $child
+	ferry exec "$ID" /bin/kill -9 "$child"
 	assert_success
 	eventually '[ -z "$(children_in_ns)" ]'
 	# a page file that cannot be opened for writing: no punching there
-	IMMUTABLE=$TEST_DIR/pre/pages-${child% }.img
+	IMMUTABLE=$TEST_DIR/pre/pages-$child.img
 	chattr +i "$IMMUTABLE" || skip "chattr +i does not work under $TEST_DIR"
 	ferry checkpoint --auto-dedup --image-path "$IMG" --parent-path ../pre "$ID"
 	chattr -i "$IMMUTABLE"
 	assert_success
 	assert_output_has 'auto-dedup'
-	assert_output_has "pages-${child% }.img"
+	assert_output_has "pages-$child.img"
 	assert_output_has 'the checkpoint is complete'
 	ferry restore --detach --image-path "$IMG" "$ID"
 	assert_success
@@ -427,9 +409,7 @@ blocks_of() { stat -c %b "$1"; }
 
 @test "restore fails cleanly when the parent dump is missing, replaced or corrupt" {
 	requires_verb checkpoint restore
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
 	assert_success
 	ferry checkpoint --image-path "$IMG" --parent-path ../pre "$ID"
@@ -532,9 +512,7 @@ blocks_of() { stat -c %b "$1"; }
 	local unified=/sys/fs/cgroup/unified
 	[ -e "$unified/cgroup.procs" ] || unified=/sys/fs/cgroup
 	[ -e "$unified/cgroup.procs" ] || skip "no cgroup2 hierarchy to move a task in"
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	local pid child home
 	pid=$(container_pid "$ID")
 	child=$(cut -d' ' -f1 "/proc/$pid/task/$pid/children")
@@ -800,9 +778,7 @@ cgroup_procs() {
 @test "stats-dump.json counts the tree walks: two without cgroup.tasks.events" {
 	requires_verb checkpoint
 	skip_if_runc "tree_walks is ferry's own"
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	ferry checkpoint --image-path "$IMG" "$ID"
 	assert_success
 	local want=2
@@ -817,9 +793,7 @@ cgroup_procs() {
 @test "inspect shows the process tree of an image" {
 	requires_verb checkpoint inspect
 	skip_if_runc "runc has no inspect (crit is CRIU's)"
-	payload_args spawn 2
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 2 ]'
+	run_with_children 2
 	local children
 	children=$(children_in_ns)
 	ferry checkpoint --image-path "$IMG" "$ID"
@@ -846,9 +820,7 @@ cgroup_procs() {
 @test "pages a forked tree shares are written once, and restore needs the file holding them" {
 	requires_verb checkpoint restore inspect
 	skip_if_runc "ferry's own image format and stats"
-	payload_args spawn 3
-	run_detached
-	eventually '[ "$(children_in_ns | wc -w)" -eq 3 ]'
+	run_with_children 3
 	ferry checkpoint --image-path "$IMG" "$ID"
 	assert_success
 	local shared written

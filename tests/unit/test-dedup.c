@@ -9,65 +9,47 @@
 #include "tap.h"
 #include "util.h"
 
-/* The gaps of used[0..n) in npages pages as "pos+n pos+n ...". */
-static char *gaps_of(struct cr_span *used, size_t n, uint64_t npages)
-{
-	struct cr_span *g = NULL;
-	size_t ng = cr_span_gaps(used, n, npages, &g);
-	char *s = xstrdup("");
-	for (size_t i = 0; i < ng; i++) {
-		char *t = xasprintf("%s%s%llu+%llu", s, i ? " " : "", (unsigned long long)g[i].pos,
-				    (unsigned long long)g[i].n);
-		free(s);
-		s = t;
-	}
-	free(g);
-	return s;
-}
+#define MAX_SPANS 4
+
+struct gap_case {
+	const char *name;
+	struct cr_span used[MAX_SPANS];
+	size_t n;
+	uint64_t npages;
+	const char *gaps; /* "pos+n pos+n ..." */
+};
+
+static const struct gap_case cases[] = {
+	{ "nothing read: the whole file goes", { { 0, 0 } }, 0, 10, "0+10" },
+	{ "an empty file has nothing to punch", { { 0, 0 } }, 0, 0, "" },
+	{ "everything read: nothing goes", { { 0, 10 } }, 1, 10, "" },
+	{ "the pages around and between runs given out of order", { { 7, 2 }, { 2, 3 } }, 2, 12,
+	  "0+2 5+2 9+3" },
+	/* two tasks reading the same pages, one run inside another */
+	{ "overlapping and nested runs", { { 3, 5 }, { 4, 2 }, { 6, 4 }, { 12, 1 } }, 4, 14,
+	  "0+3 10+2 13+1" },
+	{ "adjacent runs leave no gap between them", { { 0, 2 }, { 2, 2 }, { 4, 1 } }, 3, 6, "5+1" },
+	/* a file shorter than its runs say */
+	{ "nothing past the file's end is punched", { { 1, 1 }, { 6, 10 } }, 2, 8, "0+1 2+4" },
+	{ "a run wholly past the end leaves the file to punch", { { 20, 5 } }, 1, 8, "0+8" },
+};
 
 int main(void)
 {
-	char *got;
-
-	got = gaps_of(NULL, 0, 10);
-	TAP_STREQ(got, "0+10", "nothing read: the whole file goes");
-	free(got);
-
-	got = gaps_of(NULL, 0, 0);
-	TAP_STREQ(got, "", "an empty file has nothing to punch");
-	free(got);
-
-	struct cr_span all[] = { { 0, 10 } };
-	got = gaps_of(all, 1, 10);
-	TAP_STREQ(got, "", "everything read: nothing goes");
-	free(got);
-
-	struct cr_span mixed[] = { { 7, 2 }, { 2, 3 } };
-	got = gaps_of(mixed, 2, 12);
-	TAP_STREQ(got, "0+2 5+2 9+3", "the pages around and between runs given out of order");
-	free(got);
-
-	/* two tasks reading the same pages, one run inside another */
-	struct cr_span overlap[] = { { 3, 5 }, { 4, 2 }, { 6, 4 }, { 12, 1 } };
-	got = gaps_of(overlap, 4, 14);
-	TAP_STREQ(got, "0+3 10+2 13+1", "overlapping and nested runs");
-	free(got);
-
-	struct cr_span touching[] = { { 0, 2 }, { 2, 2 }, { 4, 1 } };
-	got = gaps_of(touching, 3, 6);
-	TAP_STREQ(got, "5+1", "adjacent runs leave no gap between them");
-	free(got);
-
-	/* a run reaching past the end (a file shorter than a run says) */
-	struct cr_span past[] = { { 1, 1 }, { 6, 10 } };
-	got = gaps_of(past, 2, 8);
-	TAP_STREQ(got, "0+1 2+4", "nothing past the file's end is punched");
-	free(got);
-
-	struct cr_span beyond[] = { { 20, 5 } };
-	got = gaps_of(beyond, 1, 8);
-	TAP_STREQ(got, "0+8", "a run wholly past the end leaves the file to punch");
-	free(got);
-
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct cr_span used[MAX_SPANS], *g = NULL;
+		memcpy(used, cases[c].used, sizeof(used));
+		size_t ng = cr_span_gaps(used, cases[c].n, cases[c].npages, &g);
+		char *got = xstrdup("");
+		for (size_t i = 0; i < ng; i++) {
+			char *t = xasprintf("%s%s%llu+%llu", got, i ? " " : "",
+					    (unsigned long long)g[i].pos, (unsigned long long)g[i].n);
+			free(got);
+			got = t;
+		}
+		TAP_STREQ(got, cases[c].gaps, "%s", cases[c].name);
+		free(got);
+		free(g);
+	}
 	return tap_done();
 }
