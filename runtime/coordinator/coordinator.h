@@ -194,11 +194,13 @@ struct cr_dump_opts {
 int cr_dump(const struct cr_dump_opts *o, struct cr_stats *st, struct rt_err **err);
 
 /* --auto-dedup, after a dump made against a parent (st->parent_used):
- * punch out of the parent dumps' page files every page the restore of
- * this dump will not read, so the chain holds each page once (dedup.c).
- * The parents stay good parents of this dump and of dumps made against
- * it, of no other. *freed: the pages whose space came back. On failure
- * some pages may be punched, none this dump needs. */
+ * punch out of the parent pre-dumps' page files every page the restore
+ * of this dump will not read, so the chain holds each page once
+ * (dedup.c). Pre-dumps only, down to the first whole checkpoint in the
+ * chain, which stays restorable with its parents. The punched ones stay
+ * good parents of this dump and of dumps made against it, of no other.
+ * *freed: the pages whose space came back. On failure some pages may be
+ * punched, none this dump needs. */
 int cr_dedup_parents(int images_dirfd, uint64_t *freed, struct rt_err **err);
 
 struct cr_restore_opts {

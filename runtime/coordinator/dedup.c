@@ -7,10 +7,13 @@
  * pagemap resolved through the layers (mem-runs.c), copy-on-write runs
  * into other tasks' page files included.
  *
- * A parent punched this way is still a good parent of this dump, and of
- * later dumps made against this one (their unchanged pages are this
- * dump's), but of no other: ferry trusts only the last dump of a
- * container's tracked memory as a parent anyway (mem-track.c). */
+ * Only pre-dumps are punched, from the newest parent down to the first
+ * whole checkpoint in the chain (a --leave-running one): that one stays
+ * restorable by itself, and so do the parents it reads. A pre-dump
+ * punched this way is still a good parent of this dump, and of later
+ * dumps made against this one (their unchanged pages are this dump's),
+ * but of no other: ferry trusts only the last dump of a container's
+ * tracked memory as a parent anyway (mem-track.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -195,8 +198,13 @@ int cr_dedup_parents(int images_dirfd, uint64_t *freed, struct rt_err **err)
 		ret = cr_load_pstree(&c, err);
 	if (ret == 0)
 		ret = collect_uses(&c, &u, err);
-	for (size_t k = 1; ret == 0 && k < c.n_layers; k++)
+	for (size_t k = 1; ret == 0 && k < c.n_layers; k++) {
+		struct cr_lineage l;
+		ret = cr_lineage_read(c.layer[k], &l, err);
+		if (ret < 0 || !l.pre_dump)
+			break; /* a whole checkpoint: it and its parents stay */
 		ret = punch_layer(&c, k, &u, freed, err);
+	}
 	free(u.u);
 	for (size_t i = 0; i < c.n; i++)
 		free(c.tasks[i].thr);

@@ -373,6 +373,36 @@ blocks_of() { stat -c %b "$1"; }
 	wait_for_state "$ID" running
 }
 
+@test "checkpoint --auto-dedup leaves a whole checkpoint in the chain restorable" {
+	requires_verb checkpoint restore
+	run_with_children 2
+	local gone kept
+	read -r gone kept <<<"$CHILDREN"
+	ferry checkpoint --pre-dump --image-path "$TEST_DIR/pre" "$ID"
+	assert_success
+	# a whole checkpoint against the pre-dump, the container left running
+	ferry checkpoint --leave-running --image-path "$TEST_DIR/whole" --parent-path ../pre "$ID"
+	assert_success
+	local pre_blocks whole_blocks
+	pre_blocks=$(du -s --block-size=1 "$TEST_DIR/pre" | cut -f1)
+	whole_blocks=$(du -s --block-size=1 "$TEST_DIR/whole" | cut -f1)
+	ferry exec "$ID" /bin/kill -9 "$gone"
+	assert_success
+	eventually '[ "$(children_in_ns)" = "$kept " ]'
+	ferry checkpoint --auto-dedup --image-path "$IMG" --parent-path ../whole "$ID"
+	assert_success
+	assert_eq "$(jq .parent_pages_freed "$IMG/stats-dump.json")" 0 parent_pages_freed
+	assert_eq "$(du -s --block-size=1 "$TEST_DIR/pre" | cut -f1)" "$pre_blocks" "the pre-dump's size"
+	assert_eq "$(du -s --block-size=1 "$TEST_DIR/whole" | cut -f1)" "$whole_blocks" \
+		"the whole checkpoint's size"
+	# the whole checkpoint still restores, with the child gone since
+	ferry restore --detach --image-path "$TEST_DIR/whole" "$ID-whole"
+	assert_success
+	wait_for_state "$ID-whole" running
+	assert_eq "$(children_in_ns "$ID-whole")" "$CHILDREN" "the whole checkpoint's children"
+	restored_with_children "$kept "
+}
+
 @test "a failed --auto-dedup is a warning: the checkpoint stands and restores" {
 	requires_verb checkpoint restore
 	is_runc && skip "ferry's warning"
