@@ -29,6 +29,10 @@
 # 3. criu on the same workloads when a `criu` binary on PATH passes
 #    `criu check`, with ferry/criu ratios; otherwise says so (Debian's
 #    criu 3.17 fails its vDSO check on this kernel).
+# 4. A line per target of the checkpoint/restore benchmark (dump >= 4
+#    GB/s, 1 GiB restore <= 0.3 s, tree dump <= 50 ms and restore <= 100
+#    ms, idle container frozen <= 10 ms): this run's median, met or not,
+#    for memory on both kinds of tmpfs.
 #
 # Usage: hack/bench-cr.sh            (as root; `make` first)
 # Environment:
@@ -139,7 +143,7 @@ folios() {
 	fi
 	echo
 	echo "images: $tmp/folios ($(findmnt -no FSTYPE,OPTIONS "$tmp/folios"))"
-	coordinator "$tmp/folios" "${list[@]}" || return 1
+	coordinator "$tmp/folios" "${list[@]}" | tee "$tmp/folios.txt" || return 1
 	umount "$tmp/folios"
 }
 
@@ -181,7 +185,8 @@ container() {
 	done
 	echo
 	echo "idle container (payload sleep), ferry checkpoint --leave-running, median of $REPS:"
-	echo "  frozen (freezing + frozen) $(ms "$(printf '%s\n' "${frozen[@]}" | median)") ms," \
+	ms "$(printf '%s\n' "${frozen[@]}" | median)" >"$tmp/frozen.txt"
+	echo "  frozen (freezing + frozen) $(cat "$tmp/frozen.txt") ms," \
 		"best $(ms "$(printf '%s\n' "${frozen[@]}" | sort -n | head -n1)") ms;" \
 		"command wall time $(ms "$(printf '%s\n' "${wall[@]}" | median)") ms"
 	t0=$(now_us)
@@ -200,6 +205,36 @@ container() {
 	fi
 	"${f[@]}" delete --force "$ctr" >/dev/null 2>&1 || true
 	rm -rf "${DIR:?}/$ctr.img"
+}
+
+# Column $3 of workload $2's line in the table saved in file $1.
+col() { [ -f "$1" ] && awk -v w="$2" -v c="$3" '$1 == w { print $c; exit }' "$1"; }
+
+# target NAME OP LIMIT UNIT VALUE [VALUE_ON_LARGE_FOLIOS]: one line, each
+# value said to meet the target or not; nothing when there is no value.
+target() {
+	local name=$1 op=$2 limit=$3 unit=$4 v=$5 vf=${6:-}
+	[ -n "$v" ] || return 0
+	verdict() { awk -v v="$1" -v l="$limit" -v op="$op" \
+		'BEGIN { ok = op == ">=" ? v >= l : v <= l; print ok ? "met" : "NOT met" }'; }
+	local line="  $name: $v $unit"
+	[ -z "$vf" ] || line+=" on $DIR"
+	line+=" ($(verdict "$v"))"
+	[ -z "$vf" ] || line+=", $vf $unit on the large-folio tmpfs ($(verdict "$vf"))"
+	echo "$line"
+}
+
+# Each target of the checkpoint/restore benchmark against this run's medians.
+targets() {
+	local plain=$tmp/coordinator.txt big=$tmp/folios.txt
+	echo
+	echo "against the targets (this run's medians):"
+	target "dump of 1 GiB >= 4 GB/s" ">=" 4 GB/s "$(col "$plain" mem:1024 8)" "$(col "$big" mem:1024 8)"
+	target "restore of 1 GiB <= 300 ms" "<=" 300 ms "$(col "$plain" mem:1024 9)" \
+		"$(col "$big" mem:1024 9)"
+	target "50-process tree dump <= 50 ms" "<=" 50 ms "$(col "$plain" tree:50 2)"
+	target "50-process tree restore <= 100 ms" "<=" 100 ms "$(col "$plain" tree:50 9)"
+	target "idle container frozen <= 10 ms" "<=" 10 ms "$(cat "$tmp/frozen.txt" 2>/dev/null)"
 }
 
 # Part 3: criu, when it works here.
@@ -273,6 +308,7 @@ main() {
 	folios
 	container
 	criu_compare
+	targets
 }
 
 main
