@@ -532,12 +532,21 @@ static int pw_flush(struct page_writer *w, struct rt_err **err)
 	return n == cap && !w->tp.tried ? tp_open(w, err) : 0;
 }
 
-/* Room for more pages in the batch; 0 when it must be flushed first. */
+/* Room for more pages in the batch; 0 when it must be flushed first.
+ * A pipe's fill also ends where a PIPE_SIZE stretch of its page file
+ * ends (counting the header page): each splice then fills whole
+ * PIPE_SIZE slots of the file, which a tmpfs of large folios
+ * (huge=within_size) backs with one folio each, where a splice across
+ * two slots makes two folios and zeroes what it leaves of them. */
 static size_t pw_room(struct page_writer *w)
 {
-	if (w->tp.n)
-		return w->nr == TP_IOVS ? 0 : w->tp.size - w->used;
-	return w->nr == IOV_BATCH ? 0 : cr_sink_buf_size() - w->used;
+	if (w->tp.n == 0)
+		return w->nr == IOV_BATCH ? 0 : cr_sink_buf_size() - w->used;
+	uint64_t at = CR_IMG_PAGE_SIZE + w->pos[batch_part(w)] * CR_PAGE; /* next byte's offset */
+	size_t to_edge = PIPE_SIZE - (size_t)(at % PIPE_SIZE), room = w->tp.size - w->used;
+	if (w->nr == TP_IOVS || (w->used > 0 && to_edge == PIPE_SIZE))
+		return 0;
+	return room < to_edge ? room : to_edge;
 }
 
 /* The batch has no room left: on to the next buffer, or the next pipe.
