@@ -52,8 +52,9 @@ for f in "$@"; do
 	[ -e "$f" ] && run_tap "bats $f" bats --tap "$f"
 done
 # The coordinator's zdtm programs through checkpoint/restore (and
-# --leave-running) in real containers.
-[ $everything -eq 0 ] || run_tap "zdtm" tests/zdtm/run.sh --variants "cr leave-running pre-dump"
+# --leave-running, pre-dumps, and a chain punched by --auto-dedup) in real
+# containers.
+[ $everything -eq 0 ] || run_tap "zdtm" tests/zdtm/run.sh --variants "cr leave-running pre-dump dedup"
 # The memory tests again with images on a tmpfs of large folios (page files
 # in folios of up to 1 MiB rather than 4 KiB pages), the fast place for them,
 # also through --auto-dedup's punching of the parents (dedup).
