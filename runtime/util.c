@@ -305,7 +305,7 @@ int rt_parse_int64(const char *s, long long *out)
 	return 0;
 }
 
-int rt_thread_start(void *thread, void *(*fn)(void *), void *arg)
+int rt_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	sigfillset(&all);

@@ -3,6 +3,7 @@
 #define FERRY_UTIL_H
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -74,7 +75,7 @@ bool rt_has_prefix(const char *s, const char *prefix);
 /* pthread_create with every signal blocked in the new thread, for helper
  * threads of a process whose signals (SIGCHLD of tracees, the caller's)
  * must reach its main thread and must not interrupt the helper. */
-int rt_thread_start(void *thread, void *(*fn)(void *), void *arg);
+int rt_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 int rt_parse_int64(const char *s, long long *out);
 
 #endif

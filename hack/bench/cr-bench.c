@@ -626,24 +626,10 @@ static int copy_rounds(const char *name, size_t mib, int reps)
 	return ret;
 }
 
-/* In a child of its own: the threads' cached stacks and the memory stay
- * out of the later workloads, which are forked from us. */
-static int run_copy(const char *name, size_t mib, int reps)
-{
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(copy_rounds(name, mib, reps) < 0 ? 1 : 0);
-	int st;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return -1;
-	return 0;
-}
-
 static int run_workload(const char *name, int reps)
 {
 	if (strncmp(name, "copy:", 5) == 0 && atoi(name + 5) > 0)
-		return run_copy(name, (size_t)atoi(name + 5), reps);
+		return copy_rounds(name, (size_t)atoi(name + 5), reps);
 	int nproc;
 	void (*body)(void) = workload(name, &nproc);
 	if (body == NULL)

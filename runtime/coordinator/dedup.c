@@ -87,18 +87,16 @@ static int collect_uses(struct cr_restore_ctx *c, struct uses *u, struct rt_err 
 		struct cr_rtask *t = &c->tasks[i];
 		if (t->zombie)
 			continue;
-		struct cr_mm mm = { 0 };
+		struct cr_mm *mm = xcalloc(1, sizeof(*mm));
 		char tag[32];
 		snprintf(tag, sizeof(tag), "%d", t->vpid);
-		int ret = cr_mm_load(c, t, &mm, err);
+		int ret = cr_mm_load(c, t, mm, err);
 		if (ret == 0)
-			ret = cr_runs_resolve(c, tag, &mm, err);
-		for (size_t k = 0; ret == 0 && k < mm.n_runs; k++)
-			if (mm.runs[k].layer > 0)
-				add_use(u, &mm.runs[k], t->vpid);
-		cr_vmas_free(mm.vmas, mm.n);
-		free(mm.runs);
-		free(mm.exe);
+			ret = cr_runs_resolve(c, tag, mm, err);
+		for (size_t k = 0; ret == 0 && k < mm->n_runs; k++)
+			if (mm->runs[k].layer > 0)
+				add_use(u, &mm->runs[k], t->vpid);
+		cr_mm_free(mm);
 		if (ret < 0)
 			return rt_err_wrap(err, "pid %d", t->vpid);
 	}
@@ -136,15 +134,11 @@ static int punch_file(int dirfd, size_t layer, const char *name, pid_t tag, uint
 	if (cr_open_pages(dirfd, img_tag, &img, &size, err) < 0) /* checks the header */
 		return -1;
 	uint64_t npages = (size - CR_IMG_PAGE_SIZE) / CR_PAGE;
-	cleanup_free struct cr_span *used = NULL, *gaps = NULL;
+	cleanup_free struct cr_span *used = xcalloc(u->n ? u->n : 1, sizeof(*used)), *gaps = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < u->n; i++)
 		if (u->u[i].layer == layer && u->u[i].tag == tag && u->u[i].part == part)
-			n++;
-	used = xcalloc(n ? n : 1, sizeof(*used));
-	for (size_t i = 0, w = 0; i < u->n; i++)
-		if (u->u[i].layer == layer && u->u[i].tag == tag && u->u[i].part == part)
-			used[w++] = u->u[i].s;
+			used[n++] = u->u[i].s;
 	size_t ng = cr_span_gaps(used, n, npages, &gaps);
 	if (ng == 0)
 		return 0;
@@ -198,13 +192,9 @@ int cr_dedup_parents(int images_dirfd, uint64_t *freed, struct rt_err **err)
 		ret = cr_load_pstree(&c, err);
 	if (ret == 0)
 		ret = collect_uses(&c, &u, err);
-	for (size_t k = 1; ret == 0 && k < c.n_layers; k++) {
-		struct cr_lineage l;
-		ret = cr_lineage_read(c.layer[k], &l, err);
-		if (ret < 0 || !l.pre_dump)
-			break; /* a whole checkpoint: it and its parents stay */
+	/* up to a whole checkpoint: it and its parents stay */
+	for (size_t k = 1; ret == 0 && k < c.n_layers && c.layer_pre_dump[k]; k++)
 		ret = punch_layer(&c, k, &u, freed, err);
-	}
 	free(u.u);
 	for (size_t i = 0; i < c.n; i++)
 		free(c.tasks[i].thr);

@@ -376,6 +376,7 @@ struct cr_restore_ctx {
 	/* The image directory (layer[0], not ours) and its parents, checked
 	 * against the lineage ids (inventory.c). */
 	int layer[CR_MAX_LAYERS];
+	bool layer_pre_dump[CR_MAX_LAYERS]; /* that dump is memory only */
 	size_t n_layers;
 	bool killed; /* every task was killed already */
 };

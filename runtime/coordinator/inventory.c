@@ -210,6 +210,7 @@ static int open_layers(struct cr_restore_ctx *c, const struct cr_lineage *top,
 {
 	struct cr_lineage l = *top;
 	c->layer[0] = c->o->images_dirfd;
+	c->layer_pre_dump[0] = l.pre_dump;
 	c->n_layers = 1;
 	cleanup_free char *where = xstrdup("parent");
 	while (l.has_parent) {
@@ -233,6 +234,7 @@ static int open_layers(struct cr_restore_ctx *c, const struct cr_lineage *top,
 		memcpy(id, l.parent_id, sizeof(id));
 		if (cr_lineage_read(fd, &l, err) < 0)
 			return rt_err_wrap(err, "the parent dump '%s'", where);
+		c->layer_pre_dump[c->n_layers - 1] = l.pre_dump;
 		hex_id(id, want);
 		hex_id(l.id, got);
 		if (memcmp(id, l.id, sizeof(id)) != 0)

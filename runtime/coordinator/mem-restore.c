@@ -577,8 +577,7 @@ static void *uffd_helper(void *arg)
 static int uffd_run(struct uffd_work *w, struct rt_err **err)
 {
 	pthread_t th;
-	bool helper = uffd_parallel(w) &&
-		      pthread_create(&th, NULL, uffd_helper, w) == 0;
+	bool helper = uffd_parallel(w) && rt_thread_start(&th, uffd_helper, w) == 0;
 	uffd_share(w, 0);
 	if (helper)
 		pthread_join(th, NULL);

@@ -364,7 +364,7 @@ static int morph_and_release(struct cr_restore_ctx *c, struct rt_err **err)
 	pthread_t th;
 	bool helper = c->n >= MORPH_ALONE;
 	team_barriers(&m, helper ? 2 : 1, true);
-	if (helper && pthread_create(&th, NULL, morpher_main, &m) != 0) {
+	if (helper && rt_thread_start(&th, morpher_main, &m) != 0) {
 		helper = false;
 		team_barriers(&m, 0, false);
 		team_barriers(&m, 1, true);
